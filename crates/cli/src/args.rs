@@ -1,0 +1,68 @@
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use desk_protocol::{OverflowPolicy, SamplingParams};
+
+/// Options every model-using subcommand shares.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// GGUF file to load (default: the first GGUF in ./models or $DESK_DATA_DIR/models).
+    #[arg(long, global = true)]
+    pub model: Option<PathBuf>,
+    /// Context window in tokens (default: the model's, as far as memory allows).
+    #[arg(long)]
+    pub ctx: Option<usize>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GenArgs {
+    #[arg(long)]
+    pub system: Option<String>,
+    /// 0 = greedy (deterministic).
+    #[arg(long, default_value_t = 0.2)]
+    pub temperature: f32,
+    #[arg(long, default_value_t = 0.95)]
+    pub top_p: f32,
+    #[arg(long, default_value_t = 40)]
+    pub top_k: usize,
+    #[arg(long, default_value_t = 1.1)]
+    pub repeat_penalty: f32,
+    #[arg(long, default_value_t = 512)]
+    pub max_tokens: usize,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// What to do when the conversation outgrows the context.
+    #[arg(long, value_enum, default_value_t = Policy::Error)]
+    pub overflow: Policy,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum Policy {
+    Error,
+    DropOldest,
+    RollingWindow,
+}
+
+impl GenArgs {
+    pub fn sampling(&self) -> SamplingParams {
+        SamplingParams {
+            temperature: self.temperature,
+            top_p: self.top_p,
+            top_k: self.top_k,
+            repeat_penalty: self.repeat_penalty,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
+            ignore_eos: false,
+        }
+    }
+    pub fn policy(&self) -> OverflowPolicy {
+        match self.overflow {
+            Policy::Error => OverflowPolicy::Error,
+            Policy::DropOldest => OverflowPolicy::DropOldest,
+            Policy::RollingWindow => OverflowPolicy::RollingWindow,
+        }
+    }
+}

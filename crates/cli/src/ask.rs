@@ -1,0 +1,139 @@
+use std::io::{IsTerminal, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use desk_engine::{CancelHandle, Engine, LoadOptions, Reply};
+use desk_protocol::{ChatEvent, Conversation, Dropped, Message, OverflowPolicy, SamplingParams, StopReason};
+use futures::StreamExt;
+
+use crate::args::{GenArgs, ModelArgs};
+use crate::load::load;
+
+#[derive(Args, Debug)]
+pub struct AskArgs {
+    /// The question; a snippet piped on stdin is appended to it.
+    pub question: Vec<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub gen: GenArgs,
+}
+
+pub async fn run(args: AskArgs) -> Result<()> {
+    let mut question = args.question.join(" ");
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut snippet = String::new();
+        stdin.lock().read_to_string(&mut snippet).context("reading the snippet from stdin")?;
+        if !snippet.trim().is_empty() {
+            if !question.is_empty() {
+                question.push_str("\n\n");
+            }
+            question.push_str(&snippet);
+        }
+    }
+    if question.trim().is_empty() {
+        bail!("nothing to ask: give a question, or pipe a snippet on stdin");
+    }
+    let engine = load(&args.model, LoadOptions::default()).await?;
+    let conv = Conversation { system: args.gen.system.clone(), messages: vec![Message::user(question)] };
+    let slot = install_ctrl_c();
+    let (reply, dropped) = answer(&engine, &conv, &args.gen.sampling(), args.gen.policy(), !args.model.json, &slot).await?;
+    if args.model.json {
+        let out = serde_json::json!({
+            "model": engine.facts().file_name,
+            "text": reply.text,
+            "reason": reply.reason,
+            "usage": reply.usage,
+            "dropped": dropped,
+        });
+        println!("{out}");
+    } else {
+        print_stats(&reply);
+    }
+    if let StopReason::Error { message } = &reply.reason {
+        bail!("generation failed: {message}");
+    }
+    Ok(())
+}
+
+/// Where Ctrl-C finds the reply to stop; empty between replies.
+pub type CancelSlot = Arc<Mutex<Option<CancelHandle>>>;
+
+/// Route Ctrl-C to the running reply for the life of the process, so it stops
+/// the reply and never the program.
+pub fn install_ctrl_c() -> CancelSlot {
+    let slot: CancelSlot = Arc::default();
+    let watched = slot.clone();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            match watched.lock().ok().and_then(|mut s| s.take()) {
+                Some(handle) => handle.cancel(),
+                None => eprintln!("\n(nothing to stop: type /quit or press Ctrl-D to leave)"),
+            }
+        }
+    });
+    slot
+}
+
+/// Stream one reply to stdout (when `echo`); Ctrl-C stops it, keeping what came.
+pub async fn answer(
+    engine: &Engine,
+    conv: &Conversation,
+    params: &SamplingParams,
+    policy: OverflowPolicy,
+    echo: bool,
+    slot: &CancelSlot,
+) -> Result<(Reply, Option<Dropped>)> {
+    let mut stream = engine.stream(conv, params, policy).await?;
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(stream.cancel_handle());
+    }
+    let mut dropped = None;
+    let mut usage = Default::default();
+    let mut out = std::io::stdout().lock();
+    let mut result = None;
+    while let Some(event) = stream.next().await {
+        match event {
+            ChatEvent::Started { dropped: d, .. } => {
+                if let (Some(d), true) = (&d, echo) {
+                    eprintln!("[context full: dropped {} earlier messages ({} tokens)]", d.message_indices.len(), d.tokens);
+                }
+                dropped = d;
+            }
+            ChatEvent::Text { delta } => {
+                if echo {
+                    // A closed stdout (e.g. `| head`) must not stop the reply being recorded.
+                    let _ = out.write_all(delta.as_bytes()).and_then(|_| out.flush());
+                }
+            }
+            ChatEvent::Usage(u) => usage = u,
+            ChatEvent::Stopped { reason, text } => {
+                result = Some(Reply { text, reason, usage: std::mem::take(&mut usage) });
+            }
+        }
+    }
+    if let Ok(mut s) = slot.lock() {
+        *s = None;
+    }
+    if echo {
+        let _ = writeln!(out);
+    }
+    let reply = result.context("the reply stream ended without a stop event")?;
+    Ok((reply, dropped))
+}
+
+pub fn print_stats(reply: &Reply) {
+    let u = &reply.usage;
+    let why = match &reply.reason {
+        StopReason::EndOfText => "done".to_string(),
+        StopReason::MaxTokens => "stopped at max tokens".to_string(),
+        StopReason::Cancelled => "stopped".to_string(),
+        StopReason::Error { message } => format!("error: {message}"),
+    };
+    eprintln!(
+        "[{why} · {} prompt + {} reply tokens · TTFT {:.0} ms · {:.1} tok/s]",
+        u.prompt_tokens, u.completion_tokens, u.ttft_ms, u.decode_tok_per_s
+    );
+}

@@ -1,0 +1,98 @@
+use anyhow::{bail, Result};
+use clap::Args;
+use desk_engine::{Activations, LoadOptions};
+use desk_protocol::{SamplingParams, StopReason};
+
+use crate::args::ModelArgs;
+use crate::load::load;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Prompt length in tokens (exactly).
+    #[arg(long, default_value_t = 512)]
+    pub prompt_tokens: usize,
+    /// Tokens to generate (exactly: end-of-sequence is ignored).
+    #[arg(long, default_value_t = 64)]
+    pub gen_tokens: usize,
+    /// Activation dtype on CPU.
+    #[arg(long, value_enum, default_value_t = Dtype::Auto)]
+    pub dtype: Dtype,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum Dtype {
+    Auto,
+    F32,
+    F16,
+    Bf16,
+}
+
+const FILLER: &str = "fn main() {\n    let numbers: Vec<u64> = (1..=100).filter(|n| n % 3 == 0).collect();\n    println!(\"sum = {}\", numbers.iter().sum::<u64>());\n}\n";
+
+pub async fn run(args: BenchArgs) -> Result<()> {
+    if args.prompt_tokens == 0 || args.gen_tokens == 0 {
+        bail!("--prompt-tokens and --gen-tokens must be at least 1");
+    }
+    let activations = match args.dtype {
+        Dtype::Auto => Activations::Auto,
+        Dtype::F32 => Activations::F32,
+        Dtype::F16 => Activations::F16,
+        Dtype::Bf16 => Activations::Bf16,
+    };
+    let mut model_args = args.model.clone();
+    let needed = args.prompt_tokens + args.gen_tokens;
+    model_args.ctx = Some(model_args.ctx.unwrap_or(needed).max(needed));
+    let engine = load(&model_args, LoadOptions { activations, ..LoadOptions::default() }).await?;
+    let unit = engine.encode(FILLER)?;
+    if unit.is_empty() {
+        bail!("the tokenizer produced no tokens for the benchmark text");
+    }
+    let prompt: Vec<u32> = unit.iter().copied().cycle().take(args.prompt_tokens).collect();
+    let params = SamplingParams { ignore_eos: true, ..SamplingParams::greedy(args.gen_tokens) };
+    let reply = engine.stream_tokens(prompt, None, &params).await?.collect_reply(|_| {}).await;
+    if let StopReason::Error { message } = &reply.reason {
+        bail!("generation failed: {message}");
+    }
+    let u = &reply.usage;
+    let peak_rss_mib = peak_rss_kib().map(|k| k as f64 / 1024.0);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if args.model.json {
+        let out = serde_json::json!({
+            "model": engine.facts().file_name,
+            "quant": engine.facts().file_type_name,
+            "dtype": format!("{:?}", args.dtype).to_lowercase(),
+            "threads": threads,
+            "load_ms": engine.load_ms,
+            "prompt_tokens": u.prompt_tokens,
+            "gen_tokens": u.completion_tokens,
+            "ttft_ms": u.ttft_ms,
+            "prompt_tok_per_s": u.prompt_tok_per_s,
+            "decode_tok_per_s": u.decode_tok_per_s,
+            "peak_rss_mib": peak_rss_mib,
+        });
+        println!("{out}");
+    } else {
+        println!("model            {}", engine.facts().file_name);
+        println!("threads          {threads}");
+        println!("load             {:.2} s", engine.load_ms as f64 / 1e3);
+        println!("prompt           {} tokens, {:.1} tok/s", u.prompt_tokens, u.prompt_tok_per_s);
+        println!("time to 1st tok  {:.0} ms", u.ttft_ms);
+        println!("decode           {} tokens, {:.1} tok/s", u.completion_tokens, u.decode_tok_per_s);
+        if let Some(rss) = peak_rss_mib {
+            println!("peak RSS         {rss:.0} MiB");
+        }
+    }
+    if u.completion_tokens != args.gen_tokens {
+        bail!("generated {} tokens instead of {}", u.completion_tokens, args.gen_tokens);
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,56 @@
+//! `desk`: headless chat, benchmarks and model listing on the same engine as the app.
+
+mod args;
+mod ask;
+mod bench;
+mod chat;
+mod load;
+mod models;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "desk", version, about = "Codellama Desk from the terminal: offline coding help on a local GGUF model")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ask one question (a pasted snippet on stdin is appended) and stream the answer.
+    Ask(ask::AskArgs),
+    /// Multi-turn chat in the terminal (/reset, /system TEXT, /quit; Ctrl-C stops a reply).
+    Chat(chat::ChatArgs),
+    /// Measure load time, time to first token, prompt and decode speed, peak memory.
+    Bench(bench::BenchArgs),
+    /// List the GGUF models in the models folders with their header facts.
+    Models(models::ModelsArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Ask(a) => ask::run(a).await,
+            Command::Chat(a) => chat::run(a).await,
+            Command::Bench(a) => bench::run(a).await,
+            Command::Models(a) => models::run(a),
+        }
+    });
+    // mistralrs keeps engine threads alive; leave without waiting for them.
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1)
+        }
+    }
+}

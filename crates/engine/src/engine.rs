@@ -1,0 +1,238 @@
+//! Loading a GGUF into mistralrs, fully offline, and sending it requests.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use desk_protocol::{Conversation, LoadProgress, LoadStage, ModelFacts, OverflowPolicy, PromptFormat, SamplingParams};
+use either::Either;
+use indexmap::IndexMap;
+use mistralrs::core::{
+    AdapterPaths, AutoDeviceMapParams, DefaultSchedulerMethod, DeviceMapSetting, GGUFLoaderBuilder, GGUFSpecificConfig,
+    LocalModelPaths, MistralRs, MistralRsBuilder, ModelPaths, Request, SchedulerConfig, TokenizationRequest,
+};
+use mistralrs::ModelDType;
+
+use crate::budget::{fit, Fitted};
+use crate::error::EngineError;
+use crate::prompt::{self, Encoder};
+use crate::{gguf, memory};
+
+/// Activation dtype on CPU. mistralrs's `Auto` picks a 16-bit type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activations {
+    #[default]
+    Auto,
+    F32,
+    F16,
+    Bf16,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Context window in tokens; `None` = the model's own, capped at what mistralrs allocates.
+    pub context_len: Option<usize>,
+    pub activations: Activations,
+    /// Refuse to load what will not fit in available memory.
+    pub check_memory: bool,
+    pub force_cpu: bool,
+    /// Conversations kept in mistralrs's prefix cache, so follow-up turns skip the shared prefix.
+    pub prefix_cache_n: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { context_len: None, activations: Activations::Auto, check_memory: true, force_cpu: false, prefix_cache_n: 16 }
+    }
+}
+
+/// A loaded model, ready to answer. Cheap to share behind an `Arc`.
+pub struct Engine {
+    pub(crate) runner: Arc<MistralRs>,
+    pub(crate) facts: ModelFacts,
+    pub(crate) format: PromptFormat,
+    pub(crate) context_limit: usize,
+    pub(crate) eos: Vec<u32>,
+    encode: Arc<dyn Fn(&str) -> Result<Vec<u32>, EngineError> + Send + Sync>,
+    pub load_ms: u64,
+}
+
+impl Engine {
+    /// Load the GGUF at `path`. The header is validated by our own bounded
+    /// reader first, so broken files never reach mistralrs's parser.
+    pub async fn load(
+        path: &Path,
+        options: LoadOptions,
+        mut progress: impl FnMut(LoadProgress) + Send,
+    ) -> Result<Engine, EngineError> {
+        let t0 = Instant::now();
+        let mut report = |stage| progress(LoadProgress { stage, elapsed_ms: t0.elapsed().as_millis() as u64 });
+        report(LoadStage::ReadingHeader);
+        let header = gguf::read_header(path)?;
+        let facts = gguf::facts_from_header(path, &header)?;
+        gguf::check_supported(&facts)?;
+        let model_ctx = facts.context_length.unwrap_or(4096) as usize;
+        let wanted_ctx = options.context_len.unwrap_or(model_ctx).max(16);
+        if options.check_memory {
+            memory::check_fits(&facts, wanted_ctx)?;
+        }
+
+        report(LoadStage::LoadingWeights);
+        let shown = path.display().to_string();
+        let load_err = |reason: String| EngineError::Load { path: shown.clone(), reason };
+        let owned = path.to_path_buf();
+        let prefix_cache_n = options.prefix_cache_n;
+        // A panic inside mistralrs surfaces as a JoinError here, not as a dead app.
+        let (pipeline, tokenizer, max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, &options))
+            .await
+            .map_err(|e| load_err(format!("the loader crashed: {e}")))?
+            .map_err(load_err)?;
+
+        report(LoadStage::StartingEngine);
+        let method = DefaultSchedulerMethod::Fixed(NonZeroUsize::MIN.saturating_add(3));
+        let runner = MistralRsBuilder::new(pipeline, SchedulerConfig::DefaultScheduler { method }, false, None)
+            .with_prefix_cache_n(prefix_cache_n)
+            .build()
+            .await;
+        let encode = Arc::new(move |text: &str| {
+            tokenizer
+                .encode(text, false)
+                .map(|e| e.get_ids().to_vec())
+                .map_err(|e| EngineError::Tokenize(e.to_string()))
+        });
+        let load_ms = t0.elapsed().as_millis() as u64;
+        report(LoadStage::Ready);
+        Ok(Engine {
+            runner,
+            format: facts.format,
+            context_limit: wanted_ctx.min(max_seq_len),
+            facts,
+            eos,
+            encode,
+            load_ms,
+        })
+    }
+
+    pub fn facts(&self) -> &ModelFacts {
+        &self.facts
+    }
+    pub fn format(&self) -> PromptFormat {
+        self.format
+    }
+    pub fn context_limit(&self) -> usize {
+        self.context_limit
+    }
+
+    /// Plain-text tokens, special-token strings encoded as text.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, EngineError> {
+        (self.encode)(text)
+    }
+
+    /// The exact token ids the model will see for `conv`, before any overflow policy.
+    pub async fn prompt_tokens(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
+        match self.format {
+            PromptFormat::CodeLlamaInstruct => prompt::code_llama_instruct(conv, &*self.encode),
+            PromptFormat::Completion => prompt::completion(conv, &*self.encode),
+            PromptFormat::ChatTemplate => self.apply_chat_template(conv).await,
+        }
+    }
+
+    /// Build the prompt and apply the overflow policy, leaving room for the reply.
+    pub async fn fit_prompt(
+        &self,
+        conv: &Conversation,
+        params: &SamplingParams,
+        policy: OverflowPolicy,
+    ) -> Result<Fitted, EngineError> {
+        let reserve = params.max_tokens.clamp(1, (self.context_limit / 4).max(1));
+        fit(conv, policy, self.context_limit, reserve, async |c: &Conversation| self.prompt_tokens(c).await).await
+    }
+
+    async fn apply_chat_template(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
+        prompt::validate(conv)?;
+        let entry = |role: &str, content: &str| {
+            let mut m = IndexMap::new();
+            m.insert("role".to_string(), Either::Left(role.to_string()));
+            m.insert("content".to_string(), Either::Left(content.to_string()));
+            m
+        };
+        let mut messages = Vec::new();
+        if let Some(sys) = &conv.system {
+            messages.push(entry("system", sys));
+        }
+        for m in &conv.messages {
+            let role = match m.role {
+                desk_protocol::Role::User => "user",
+                desk_protocol::Role::Assistant => "assistant",
+            };
+            messages.push(entry(role, &m.content));
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let request = Request::Tokenize(TokenizationRequest {
+            text: Either::Left(messages),
+            tools: None,
+            add_generation_prompt: true,
+            add_special_tokens: false,
+            enable_thinking: None,
+            reasoning_effort: None,
+            response: tx,
+        });
+        self.send(request).await?;
+        rx.recv()
+            .await
+            .ok_or_else(|| EngineError::Tokenize("the engine stopped".into()))?
+            .map_err(|e| EngineError::Tokenize(format!("chat template: {e:#}")))
+    }
+
+    pub(crate) async fn send(&self, request: Request) -> Result<(), EngineError> {
+        let sender = self.runner.get_sender(None).map_err(|e| EngineError::Generation(e.to_string()))?;
+        sender.send(request).await.map_err(|_| EngineError::Generation("the engine stopped".into()))
+    }
+}
+
+type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, tokenizers::Tokenizer, usize, Vec<u32>);
+
+/// Runs on a blocking thread: mistralrs reads and dequantizes weights synchronously.
+fn load_pipeline(path: &Path, options: &LoadOptions) -> Result<Loaded, String> {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let loader = GGUFLoaderBuilder::new(None, None, dir.display().to_string(), vec![file], GGUFSpecificConfig::default(), false, None)
+        .build();
+    // Empty tokenizer/config paths make mistralrs take both from the GGUF itself;
+    // no path here names anything remote, so nothing is fetched.
+    let paths: Box<dyn ModelPaths> = Box::new(LocalModelPaths {
+        tokenizer_filename: PathBuf::new(),
+        config_filename: PathBuf::new(),
+        template_filename: None,
+        filenames: vec![path.to_path_buf()],
+        adapter_paths: AdapterPaths::None,
+        gen_conf: None,
+        preprocessor_config: None,
+        processor_config: None,
+        chat_template_json_filename: None,
+    });
+    let dtype = match options.activations {
+        Activations::Auto => ModelDType::Auto,
+        Activations::F32 => ModelDType::F32,
+        Activations::F16 => ModelDType::F16,
+        Activations::Bf16 => ModelDType::BF16,
+    };
+    let device = mistralrs::best_device(options.force_cpu).map_err(|e| e.to_string())?;
+    let mut params = AutoDeviceMapParams::default_text();
+    if let (AutoDeviceMapParams::Text { max_seq_len, .. }, Some(ctx)) = (&mut params, options.context_len) {
+        *max_seq_len = ctx;
+    }
+    let pipeline = loader.load_model_from_path(&paths, &dtype, &device, true, DeviceMapSetting::Auto(params), None, None)
+        .map_err(|e| format!("{e:#}"))?;
+    let (tokenizer, max_seq_len, eos) = {
+        let guard = pipeline.blocking_lock();
+        let meta = guard.get_metadata();
+        let tok = guard.tokenizer().ok_or("the model has no tokenizer")?;
+        let mut tok = (*tok).clone();
+        // User text must never turn into control tokens (`</s>` typed by a user stays text).
+        tok.set_encode_special_tokens(true);
+        (tok, meta.max_seq_len, meta.eos_tok.clone())
+    };
+    Ok((pipeline, tokenizer, max_seq_len, eos))
+}

@@ -1,0 +1,257 @@
+//! A bounded GGUF header reader.
+//!
+//! mistralrs's own reader trusts every length in the file: a huge key length
+//! aborts the process and huge counts panic. Every length here is checked
+//! against the bytes that are left before anything is allocated, so a hostile
+//! or broken file gives an error, never a crash.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use super::types::{tensor_bytes, GgufValue};
+use crate::error::EngineError;
+
+const MAGIC: &[u8; 4] = b"GGUF";
+/// Strings above this are not something a sane GGUF contains (chat templates are ~10 KiB).
+const MAX_STRING: u64 = 16 << 20;
+const MAX_DIMS: u32 = 4;
+const MAX_NESTING: u32 = 2;
+
+#[derive(Debug, Clone)]
+pub struct TensorInfo {
+    pub name: String,
+    pub dims: Vec<u64>,
+    pub ggml_type: u32,
+    pub offset: u64,
+}
+
+/// Everything in a GGUF file except the tensor data.
+#[derive(Debug, Clone)]
+pub struct GgufHeader {
+    pub version: u32,
+    pub file_size: u64,
+    /// Scalars and strings; arrays are kept only as their length, except the
+    /// ones a caller asked to keep in full.
+    pub metadata: BTreeMap<String, GgufValue>,
+    pub tensors: Vec<TensorInfo>,
+}
+
+impl GgufHeader {
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        match self.metadata.get(key)? {
+            GgufValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn get_u64(&self, key: &str) -> Option<u64> {
+        self.metadata.get(key)?.as_u64()
+    }
+    pub fn get_f32(&self, key: &str) -> Option<f32> {
+        self.metadata.get(key)?.as_f32()
+    }
+    pub fn array_len(&self, key: &str) -> Option<u64> {
+        match self.metadata.get(key)? {
+            GgufValue::ArrayLen(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+struct Bounded<R> {
+    inner: R,
+    pos: u64,
+    len: u64,
+    path: String,
+}
+
+impl<R: Read> Bounded<R> {
+    fn corrupt(&self, what: impl std::fmt::Display) -> EngineError {
+        EngineError::Corrupt { path: self.path.clone(), reason: format!("{what} (at byte {})", self.pos) }
+    }
+    fn remaining(&self) -> u64 {
+        self.len.saturating_sub(self.pos)
+    }
+    fn need(&self, n: u64, what: &str) -> Result<(), EngineError> {
+        if n > self.remaining() {
+            return Err(EngineError::Truncated {
+                path: self.path.clone(),
+                reason: format!("{what} needs {n} bytes but only {} are left", self.remaining()),
+            });
+        }
+        Ok(())
+    }
+    fn bytes<const N: usize>(&mut self, what: &str) -> Result<[u8; N], EngineError> {
+        self.need(N as u64, what)?;
+        let mut buf = [0u8; N];
+        self.inner.read_exact(&mut buf).map_err(|e| self.corrupt(format!("{what}: {e}")))?;
+        self.pos += N as u64;
+        Ok(buf)
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, EngineError> {
+        Ok(u32::from_le_bytes(self.bytes::<4>(what)?))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64, EngineError> {
+        Ok(u64::from_le_bytes(self.bytes::<8>(what)?))
+    }
+    fn skip(&mut self, n: u64, what: &str) -> Result<(), EngineError> {
+        self.need(n, what)?;
+        let copied = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink())
+            .map_err(|e| self.corrupt(format!("{what}: {e}")))?;
+        if copied != n {
+            return Err(self.corrupt(format!("{what}: short read")));
+        }
+        self.pos += n;
+        Ok(())
+    }
+    fn string(&mut self, what: &str) -> Result<String, EngineError> {
+        let n = self.u64(what)?;
+        if n > MAX_STRING {
+            return Err(self.corrupt(format!("{what} claims a length of {n} bytes")));
+        }
+        self.need(n, what)?;
+        let mut buf = vec![0u8; n as usize];
+        self.inner.read_exact(&mut buf).map_err(|e| self.corrupt(format!("{what}: {e}")))?;
+        self.pos += n;
+        String::from_utf8(buf).map_err(|_| self.corrupt(format!("{what} is not UTF-8")))
+    }
+
+    fn value(&mut self, ty: u32, depth: u32, key: &str) -> Result<GgufValue, EngineError> {
+        Ok(match ty {
+            0 => GgufValue::U64(self.bytes::<1>(key)?[0] as u64),
+            1 => GgufValue::I64(self.bytes::<1>(key)?[0] as i8 as i64),
+            2 => GgufValue::U64(u16::from_le_bytes(self.bytes::<2>(key)?) as u64),
+            3 => GgufValue::I64(i16::from_le_bytes(self.bytes::<2>(key)?) as i64),
+            4 => GgufValue::U64(self.u32(key)? as u64),
+            5 => GgufValue::I64(self.u32(key)? as i32 as i64),
+            6 => GgufValue::F32(f32::from_le_bytes(self.bytes::<4>(key)?)),
+            7 => GgufValue::Bool(self.bytes::<1>(key)?[0] != 0),
+            8 => GgufValue::String(self.string(key)?),
+            9 => {
+                if depth >= MAX_NESTING {
+                    return Err(self.corrupt(format!("array in `{key}` nested too deeply")));
+                }
+                let item_ty = self.u32(key)?;
+                let count = self.u64(key)?;
+                let min = min_size(item_ty).ok_or_else(|| self.corrupt(format!("unknown array type {item_ty} in `{key}`")))?;
+                if count.checked_mul(min).is_none_or(|b| b > self.remaining()) {
+                    return Err(self.corrupt(format!("array `{key}` claims {count} items, more than the file holds")));
+                }
+                if let Some(fixed) = fixed_size(item_ty) {
+                    self.skip(count * fixed, key)?;
+                } else {
+                    for _ in 0..count {
+                        self.value(item_ty, depth + 1, key)?;
+                    }
+                }
+                GgufValue::ArrayLen(count)
+            }
+            10 => GgufValue::U64(self.u64(key)?),
+            11 => GgufValue::I64(self.u64(key)? as i64),
+            12 => GgufValue::F32(f64::from_le_bytes(self.bytes::<8>(key)?) as f32),
+            other => return Err(self.corrupt(format!("unknown value type {other} for `{key}`"))),
+        })
+    }
+}
+
+fn fixed_size(ty: u32) -> Option<u64> {
+    match ty {
+        0 | 1 | 7 => Some(1),
+        2 | 3 => Some(2),
+        4..=6 => Some(4),
+        10..=12 => Some(8),
+        _ => None,
+    }
+}
+
+/// Smallest encoding of one item, so a claimed count can be checked before reading.
+fn min_size(ty: u32) -> Option<u64> {
+    match ty {
+        8 => Some(8),
+        9 => Some(12),
+        t => fixed_size(t),
+    }
+}
+
+/// Read and validate the header of the GGUF at `path`.
+pub fn read_header(path: &Path) -> Result<GgufHeader, EngineError> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| EngineError::from_open(path, e))?;
+    let meta = file.metadata().map_err(|e| EngineError::from_open(path, e))?;
+    if meta.is_dir() {
+        return Err(EngineError::NotFound { path: shown, reason: "it is a folder, not a file".into() });
+    }
+    let len = meta.len();
+    if len == 0 {
+        return Err(EngineError::NotGguf { path: shown, reason: "the file is empty".into() });
+    }
+    let mut r = Bounded { inner: BufReader::with_capacity(1 << 16, file), pos: 0, len, path: shown.clone() };
+    if len < 4 {
+        return Err(EngineError::NotGguf { path: shown, reason: format!("only {len} bytes long") });
+    }
+    let magic = r.bytes::<4>("magic")?;
+    if &magic != MAGIC {
+        let hint = if magic.iter().all(|b| b.is_ascii() && !b.is_ascii_control() || b.is_ascii_whitespace()) {
+            "it looks like a text file"
+        } else {
+            "it does not start with the GGUF magic bytes"
+        };
+        return Err(EngineError::NotGguf { path: shown, reason: hint.into() });
+    }
+    let version = r.u32("version")?;
+    if !(2..=3).contains(&version) {
+        return Err(EngineError::Corrupt { path: shown, reason: format!("GGUF version {version} is not supported (2 and 3 are)") });
+    }
+    let tensor_count = r.u64("tensor count")?;
+    let kv_count = r.u64("metadata count")?;
+    // Each entry needs at least a key length, a type and a value byte.
+    if kv_count.checked_mul(13).is_none_or(|b| b > r.remaining()) {
+        return Err(r.corrupt(format!("claims {kv_count} metadata entries, more than the file holds")));
+    }
+    if tensor_count.checked_mul(24).is_none_or(|b| b > r.remaining()) {
+        return Err(r.corrupt(format!("claims {tensor_count} tensors, more than the file holds")));
+    }
+    let mut metadata = BTreeMap::new();
+    for _ in 0..kv_count {
+        let key = r.string("metadata key")?;
+        let ty = r.u32("value type")?;
+        let value = r.value(ty, 0, &key)?;
+        metadata.insert(key, value);
+    }
+    let mut tensors = Vec::with_capacity(tensor_count.min(1 << 16) as usize);
+    for _ in 0..tensor_count {
+        let name = r.string("tensor name")?;
+        let n_dims = r.u32("tensor dims")?;
+        if n_dims == 0 || n_dims > MAX_DIMS {
+            return Err(r.corrupt(format!("tensor `{name}` has {n_dims} dimensions")));
+        }
+        let mut dims = Vec::with_capacity(n_dims as usize);
+        for _ in 0..n_dims {
+            dims.push(r.u64("tensor dim")?);
+        }
+        let ggml_type = r.u32("tensor type")?;
+        let offset = r.u64("tensor offset")?;
+        tensors.push(TensorInfo { name, dims, ggml_type, offset });
+    }
+    let alignment = metadata.get("general.alignment").and_then(GgufValue::as_u64).unwrap_or(32);
+    if alignment == 0 || !alignment.is_power_of_two() || alignment > 1 << 20 {
+        return Err(r.corrupt(format!("alignment {alignment} is invalid")));
+    }
+    let data_start = r.pos.div_ceil(alignment) * alignment;
+    for t in &tensors {
+        let bytes = tensor_bytes(t.ggml_type, &t.dims)
+            .ok_or_else(|| r.corrupt(format!("tensor `{}` has an unknown type {} or impossible shape", t.name, t.ggml_type)))?;
+        let end = data_start.checked_add(t.offset).and_then(|s| s.checked_add(bytes));
+        match end {
+            Some(end) if end <= len => {}
+            _ => {
+                return Err(EngineError::Truncated {
+                    path: shown,
+                    reason: format!("tensor `{}` ends past the end of the file ({len} bytes): the download is incomplete", t.name),
+                })
+            }
+        }
+    }
+    Ok(GgufHeader { version, file_size: len, metadata, tensors })
+}

@@ -1,0 +1,19 @@
+//! The engine room: a GGUF on disk -> mistralrs -> a stream of reply events.
+//!
+//! This is the only crate that depends on mistralrs. The desktop shell, the
+//! CLI and the tests all go through [`Engine`].
+
+mod budget;
+pub mod discover;
+mod engine;
+mod error;
+pub mod gguf;
+pub mod memory;
+pub mod prompt;
+mod sampler;
+mod stream;
+
+pub use budget::{fit, Fitted};
+pub use engine::{Activations, Engine, LoadOptions};
+pub use error::EngineError;
+pub use stream::{CancelHandle, Reply, ReplyStream};

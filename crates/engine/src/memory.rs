@@ -1,0 +1,76 @@
+//! Will the model fit? Checked before loading so a too-big model is refused
+//! with numbers instead of sending the machine into swap.
+
+use desk_protocol::ModelFacts;
+
+use crate::error::EngineError;
+
+const MIB: u64 = 1 << 20;
+/// Runtime, activations and tokenizer, measured loosely on the demo model.
+const OVERHEAD: u64 = 300 * MIB;
+
+/// Bytes of KV cache for `context` tokens at 16-bit precision.
+pub fn kv_cache_bytes(facts: &ModelFacts, context: usize) -> u64 {
+    let layers = facts.block_count.unwrap_or(0);
+    let heads = facts.head_count.unwrap_or(1).max(1);
+    let kv_heads = facts.head_count_kv.unwrap_or(heads);
+    let head_dim = facts.embedding_length.unwrap_or(0) / heads;
+    layers * 2 * kv_heads * head_dim * context as u64 * 2
+}
+
+/// Weights + KV cache + runtime overhead.
+pub fn estimate_bytes(facts: &ModelFacts, context: usize) -> u64 {
+    facts.file_size + kv_cache_bytes(facts, context) + OVERHEAD
+}
+
+/// `MemAvailable` from /proc/meminfo; `None` where that cannot be read.
+pub fn available_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+pub fn check_fits(facts: &ModelFacts, context: usize) -> Result<(), EngineError> {
+    let needed = estimate_bytes(facts, context);
+    match available_bytes() {
+        Some(available) if needed > available => Err(EngineError::OutOfMemoryRisk {
+            path: facts.path.clone(),
+            needed_mib: needed / MIB,
+            available_mib: available / MIB,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use desk_protocol::PromptFormat;
+
+    #[test]
+    fn code_llama_7b_kv_cache_at_16k_is_8_gib() {
+        let facts = ModelFacts {
+            path: "x".into(),
+            file_name: "x".into(),
+            file_size: 4_080_000_000,
+            gguf_version: 3,
+            architecture: "llama".into(),
+            name: None,
+            context_length: Some(16384),
+            rope_freq_base: Some(1e6),
+            vocab_size: Some(32016),
+            block_count: Some(32),
+            embedding_length: Some(4096),
+            head_count: Some(32),
+            head_count_kv: Some(32),
+            file_type: Some(15),
+            file_type_name: Some("Q4_K_M".into()),
+            has_chat_template: false,
+            tensor_count: 291,
+            format: PromptFormat::CodeLlamaInstruct,
+        };
+        assert_eq!(kv_cache_bytes(&facts, 16384), 8 << 30);
+        assert_eq!(estimate_bytes(&facts, 16384), 4_080_000_000 + (8 << 30) + OVERHEAD);
+    }
+}

@@ -1,0 +1,267 @@
+//! A reply as a `futures::Stream` of [`ChatEvent`]s that can be stopped at any token.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use desk_protocol::{ChatEvent, Conversation, OverflowPolicy, SamplingParams, StopReason, Usage};
+use futures::task::AtomicWaker;
+use mistralrs::core::{Constraint, NormalRequest, Request, RequestMessage};
+use mistralrs::Response;
+use tokio::sync::mpsc::Receiver;
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::sampler::{Sampler, SamplerConfig, TokenClock};
+
+/// Stops a reply from anywhere (the UI's stop button, Ctrl-C).
+#[derive(Clone, Default)]
+pub struct CancelHandle(Arc<CancelState>);
+
+#[derive(Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        self.0.waker.wake();
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+pub struct ReplyStream {
+    rx: Option<Receiver<Response>>,
+    cancel: CancelHandle,
+    pending: VecDeque<ChatEvent>,
+    text: String,
+    chunks: usize,
+    prompt_tokens: usize,
+    started_at: Instant,
+    first_text_at: Option<Instant>,
+    clock: Arc<Mutex<TokenClock>>,
+    done: bool,
+}
+
+/// The end of a reply, as collected by [`ReplyStream::collect_reply`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub text: String,
+    pub reason: StopReason,
+    pub usage: Usage,
+}
+
+impl Engine {
+    /// Start answering the last user message of `conv`.
+    pub async fn stream(
+        &self,
+        conv: &Conversation,
+        params: &SamplingParams,
+        policy: OverflowPolicy,
+    ) -> Result<ReplyStream, EngineError> {
+        let fitted = self.fit_prompt(conv, params, policy).await?;
+        self.stream_tokens(fitted.tokens, fitted.dropped, params).await
+    }
+
+    /// Start generating after exactly `tokens` (benchmarks, and callers that
+    /// built their own prompt). `dropped` is passed through to `Started`.
+    pub async fn stream_tokens(
+        &self,
+        tokens: Vec<u32>,
+        dropped: Option<desk_protocol::Dropped>,
+        params: &SamplingParams,
+    ) -> Result<ReplyStream, EngineError> {
+        let prompt_tokens = tokens.len();
+        let room = self.context_limit.saturating_sub(prompt_tokens).max(1);
+        let seed = params.seed.unwrap_or_else(fresh_seed);
+        let sampler = Sampler::new(SamplerConfig {
+            temperature: params.temperature,
+            top_k: params.top_k,
+            top_p: params.top_p,
+            seed,
+            banned: if params.ignore_eos { self.eos.clone() } else { Vec::new() },
+        });
+        let clock = sampler.clock.clone();
+        let mut sampling = mistralrs::SamplingParams::neutral();
+        sampling.max_len = Some(params.max_tokens.min(room).max(1));
+        if (params.repeat_penalty - 1.0).abs() > f32::EPSILON {
+            sampling.repetition_penalty = Some(params.repeat_penalty);
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let request = Request::Normal(Box::new(NormalRequest {
+            messages: RequestMessage::CompletionTokens(tokens),
+            sampling_params: sampling,
+            response: tx,
+            return_logprobs: false,
+            is_streaming: true,
+            id: self.runner.next_request_id(),
+            constraint: Constraint::None,
+            suffix: None,
+            tools: None,
+            tool_choice: None,
+            logits_processors: Some(vec![Arc::new(sampler)]),
+            return_raw_logits: false,
+            web_search_options: None,
+            model_id: None,
+            truncate_sequence: false,
+        }));
+        let started_at = Instant::now();
+        self.send(request).await?;
+        let mut pending = VecDeque::new();
+        pending.push_back(ChatEvent::Started {
+            prompt_tokens,
+            context_limit: self.context_limit,
+            dropped,
+            seed,
+        });
+        Ok(ReplyStream {
+            rx: Some(rx),
+            cancel: CancelHandle::default(),
+            pending,
+            text: String::new(),
+            chunks: 0,
+            prompt_tokens,
+            started_at,
+            first_text_at: None,
+            clock,
+            done: false,
+        })
+    }
+}
+
+impl ReplyStream {
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    /// Drain the stream, calling `on_text` for each delta.
+    pub async fn collect_reply(mut self, mut on_text: impl FnMut(&str)) -> Reply {
+        use futures::StreamExt;
+        let mut usage = Usage::default();
+        while let Some(event) = self.next().await {
+            match event {
+                ChatEvent::Text { delta } => on_text(&delta),
+                ChatEvent::Usage(u) => usage = u,
+                ChatEvent::Stopped { reason, text } => return Reply { text, reason, usage },
+                ChatEvent::Started { .. } => {}
+            }
+        }
+        Reply { text: self.text, reason: StopReason::Error { message: "the stream ended early".into() }, usage }
+    }
+
+    fn finish(&mut self, reason: StopReason) {
+        // Dropping the receiver is what tells mistralrs to cancel the sequence.
+        self.rx = None;
+        self.done = true;
+        // The final text is what was yielded plus what is queued to be yielded.
+        let mut text = self.text.clone();
+        let mut chunks = self.chunks;
+        for event in &self.pending {
+            if let ChatEvent::Text { delta } = event {
+                text.push_str(delta);
+                chunks += 1;
+            }
+        }
+        let clock = self.clock.lock().map(|c| c.clone()).unwrap_or_default();
+        let completion_tokens = if reason == StopReason::Cancelled { chunks } else { clock.tokens.max(chunks) };
+        let first = clock.first.or(self.first_text_at);
+        let prefill_s = first.map(|f| f.duration_since(self.started_at).as_secs_f64()).unwrap_or(0.0);
+        let decode_s = match (clock.first, clock.last) {
+            (Some(f), Some(l)) => l.duration_since(f).as_secs_f64(),
+            _ => 0.0,
+        };
+        let rate = |n: usize, s: f64| if s > 0.0 { n as f64 / s } else { 0.0 };
+        let usage = Usage {
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens,
+            ttft_ms: self.first_text_at.or(first).map(|f| f.duration_since(self.started_at).as_secs_f64() * 1e3).unwrap_or(0.0),
+            prompt_tok_per_s: rate(self.prompt_tokens, prefill_s),
+            decode_tok_per_s: rate(clock.tokens.saturating_sub(1), decode_s),
+        };
+        self.pending.push_back(ChatEvent::Usage(usage));
+        self.pending.push_back(ChatEvent::Stopped { reason, text });
+    }
+
+    fn on_response(&mut self, response: Response) {
+        match response {
+            Response::CompletionChunk(chunk) => {
+                for choice in chunk.choices {
+                    if !choice.text.is_empty() {
+                        self.first_text_at.get_or_insert_with(Instant::now);
+                        self.pending.push_back(ChatEvent::Text { delta: choice.text });
+                    }
+                    if let Some(reason) = choice.finish_reason {
+                        self.finish(map_finish(&reason));
+                        return;
+                    }
+                }
+            }
+            Response::CompletionDone(done) => {
+                let reason = done.choices.first().map(|c| map_finish(&c.finish_reason)).unwrap_or(StopReason::EndOfText);
+                self.finish(reason);
+            }
+            Response::CompletionModelError(message, _) => self.finish(StopReason::Error { message }),
+            Response::InternalError(e) | Response::ValidationError(e) => {
+                self.finish(StopReason::Error { message: e.to_string() })
+            }
+            Response::ModelError(message, _) => self.finish(StopReason::Error { message }),
+            // Chat-shaped responses are never asked for: prompts go in as tokens.
+            _ => {}
+        }
+    }
+}
+
+fn map_finish(reason: &str) -> StopReason {
+    match reason {
+        "stop" => StopReason::EndOfText,
+        "length" => StopReason::MaxTokens,
+        "canceled" => StopReason::Cancelled,
+        other => StopReason::Error { message: format!("generation stopped: {other}") },
+    }
+}
+
+fn fresh_seed() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x5eed)
+}
+
+impl futures::Stream for ReplyStream {
+    type Item = ChatEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ChatEvent>> {
+        let this = &mut *self;
+        loop {
+            // Stop takes effect before any further text: a reply cancelled after
+            // N deltas contains exactly those N.
+            if this.cancel.is_cancelled() && !this.done {
+                this.pending.retain(|e| !matches!(e, ChatEvent::Text { .. }));
+                this.finish(StopReason::Cancelled);
+            }
+            if let Some(event) = this.pending.pop_front() {
+                if let ChatEvent::Text { delta } = &event {
+                    this.text.push_str(delta);
+                    this.chunks += 1;
+                }
+                return Poll::Ready(Some(event));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            this.cancel.0.waker.register(cx.waker());
+            let Some(rx) = this.rx.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match rx.poll_recv(cx) {
+                Poll::Ready(Some(response)) => this.on_response(response),
+                Poll::Ready(None) => this.finish(StopReason::Error { message: "the engine stopped".into() }),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
