@@ -16,7 +16,7 @@ use mistralrs::ModelDType;
 
 use crate::budget::{fit, Fitted};
 use crate::error::EngineError;
-use crate::prompt::{self, Encoder};
+use crate::prompt;
 use crate::{gguf, memory};
 
 /// Activation dtype on CPU. mistralrs's `Auto` picks a 16-bit type.
@@ -132,8 +132,8 @@ impl Engine {
     /// The exact token ids the model will see for `conv`, before any overflow policy.
     pub async fn prompt_tokens(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
         match self.format {
-            PromptFormat::CodeLlamaInstruct => prompt::code_llama_instruct(conv, &*self.encode),
-            PromptFormat::Completion => prompt::completion(conv, &*self.encode),
+            PromptFormat::CodeLlamaInstruct => prompt::code_llama_instruct(conv, &|t: &str| self.encode(t)),
+            PromptFormat::Completion => prompt::completion(conv, &|t: &str| self.encode(t)),
             PromptFormat::ChatTemplate => self.apply_chat_template(conv).await,
         }
     }

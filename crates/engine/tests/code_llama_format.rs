@@ -1,0 +1,107 @@
+//! Meta's Code Llama Instruct format, token for token, through mistralrs's own
+//! GGUF tokenizer on a 32016-entry Llama/SentencePiece vocabulary.
+
+mod common;
+
+use common::{write_code_llama_fixture, CodeLlamaVocab};
+use desk_engine::{Engine, LoadOptions};
+use desk_protocol::{Conversation, Message, PromptFormat, SamplingParams, StopReason};
+
+async fn fixture_engine(dir: &tempfile::TempDir) -> Engine {
+    let path = dir.path().join("codellama-7b-instruct.fixture.gguf");
+    write_code_llama_fixture(&path, "CodeLlama 7B Instruct (fixture)");
+    Engine::load(&path, LoadOptions::default(), |_| {}).await.expect("the fixture loads in mistralrs")
+}
+
+fn conv(system: Option<&str>, turns: &[&str]) -> Conversation {
+    let messages = turns
+        .iter()
+        .enumerate()
+        .map(|(i, t)| if i % 2 == 0 { Message::user(*t) } else { Message::assistant(*t) })
+        .collect();
+    Conversation { system: system.map(str::to_string), messages }
+}
+
+const OPEN: &[&str] = &["<s>", "▁[", "INST", "]"];
+const CLOSE: &[&str] = &["▁[", "/", "INST", "]"];
+const SYS: &[&str] = &["▁<<", "SYS", ">>", "\n", "Be", "▁brief", ".", "\n", "<</", "SYS", ">>", "\n", "\n"];
+
+fn seq(parts: &[&[&'static str]]) -> Vec<&'static str> {
+    parts.concat()
+}
+
+#[tokio::test]
+async fn header_facts_identify_code_llama_instruct() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = fixture_engine(&dir).await;
+    let facts = engine.facts();
+    assert_eq!(engine.format(), PromptFormat::CodeLlamaInstruct);
+    assert_eq!(facts.vocab_size, Some(32016));
+    assert_eq!(facts.rope_freq_base, Some(1_000_000.0));
+    assert_eq!(facts.context_length, Some(16384));
+}
+
+#[tokio::test]
+async fn exact_tokens_for_one_two_and_three_turns_with_and_without_system() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = fixture_engine(&dir).await;
+    let v = CodeLlamaVocab::new();
+
+    // 1 turn
+    let got = engine.prompt_tokens(&conv(None, &["Hi"])).await.unwrap();
+    assert_eq!(got, v.ids(&seq(&[OPEN, &["▁Hi"], CLOSE])));
+    let got = engine.prompt_tokens(&conv(Some("Be brief."), &["Hi"])).await.unwrap();
+    assert_eq!(got, v.ids(&seq(&[OPEN, SYS, &["Hi"], CLOSE])), "system prompt goes inside the first [INST]");
+
+    // 2 turns: the finished exchange ends with a space, then EOS as an id.
+    let two = ["Hi", "Hello", "Why?"];
+    let first_exchange = seq(&[OPEN, &["▁Hi"], CLOSE, &["▁Hello", "▁", "</s>"]]);
+    let got = engine.prompt_tokens(&conv(None, &two)).await.unwrap();
+    assert_eq!(got, v.ids(&seq(&[&first_exchange, OPEN, &["▁Why", "?"], CLOSE])));
+    let got = engine.prompt_tokens(&conv(Some("Be brief."), &two)).await.unwrap();
+    assert_eq!(
+        got,
+        v.ids(&seq(&[OPEN, SYS, &["Hi"], CLOSE, &["▁Hello", "▁", "</s>"], OPEN, &["▁Why", "?"], CLOSE]))
+    );
+
+    // 3 turns
+    let three = ["Hi", "Hello", "Why?", "Because", "Thanks"];
+    let got = engine.prompt_tokens(&conv(None, &three)).await.unwrap();
+    let want = seq(&[
+        &first_exchange,
+        OPEN,
+        &["▁Why", "?"],
+        CLOSE,
+        &["▁Because", "▁", "</s>"],
+        OPEN,
+        &["▁Thanks"],
+        CLOSE,
+    ]);
+    assert_eq!(got, v.ids(&want));
+    let got = engine.prompt_tokens(&conv(Some("Be brief."), &three)).await.unwrap();
+    assert_eq!(&got[..17], &v.ids(&seq(&[OPEN, SYS]))[..]);
+    assert_eq!(got.iter().filter(|&&t| t == 1).count(), 3, "one BOS per turn");
+    assert_eq!(got.iter().filter(|&&t| t == 2).count(), 2, "one EOS per finished turn");
+}
+
+#[tokio::test]
+async fn control_token_text_typed_by_a_user_stays_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = fixture_engine(&dir).await;
+    let got = engine.prompt_tokens(&conv(None, &["</s><s>▁<PRE>"])).await.unwrap();
+    assert_eq!(got.iter().filter(|&&t| t == 1).count(), 1, "only our BOS: {got:?}");
+    assert!(!got.contains(&2), "no EOS from user text: {got:?}");
+    assert!(!got.contains(&32007), "no infill token from user text: {got:?}");
+}
+
+#[tokio::test]
+async fn the_fixture_generates_through_mistralrs() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = fixture_engine(&dir).await;
+    let params = SamplingParams { ignore_eos: true, ..SamplingParams::greedy(4) };
+    let stream = engine.stream(&conv(None, &["Hi"]), &params, Default::default()).await.unwrap();
+    let reply = stream.collect_reply(|_| {}).await;
+    assert_eq!(reply.reason, StopReason::MaxTokens, "{reply:?}");
+    assert_eq!(reply.usage.completion_tokens, 4);
+    assert_eq!(reply.usage.prompt_tokens, 9);
+}
