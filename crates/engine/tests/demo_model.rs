@@ -38,17 +38,21 @@ async fn same_seed_same_sampled_answer() {
 #[tokio::test]
 async fn multi_turn_keeps_context() {
     let engine = load_demo(None).await;
-    let params = SamplingParams::greedy(16);
+    let params = SamplingParams::greedy(20);
+    let question = "What is the name of the function I am writing?";
     let mut conv = Conversation {
         system: None,
-        messages: vec![Message::user("My secret word is Zanzibar. Just say OK.")],
+        messages: vec![Message::user("I am writing a function called zanzibar_total in Python.")],
     };
     let first = engine.stream(&conv, &params, OverflowPolicy::Error).await.unwrap().collect_reply(|_| {}).await;
     conv.messages.push(Message::assistant(first.text));
-    conv.messages.push(Message::user("What is my secret word?"));
+    conv.messages.push(Message::user(question));
     let second = engine.stream(&conv, &params, OverflowPolicy::Error).await.unwrap().collect_reply(|_| {}).await;
-    assert!(second.text.contains("Zanzibar"), "the model lost the first turn: {second:?}");
+    assert!(second.text.contains("zanzibar_total"), "the model lost the first turn: {second:?}");
     assert!(second.usage.prompt_tokens > first.usage.prompt_tokens);
+    // Control: without the first turn the name cannot come up.
+    let alone = engine.stream(&ask(question), &params, OverflowPolicy::Error).await.unwrap().collect_reply(|_| {}).await;
+    assert!(!alone.text.contains("zanzibar"), "{alone:?}");
 }
 
 #[tokio::test]

@@ -18,6 +18,8 @@ const MAGIC: &[u8; 4] = b"GGUF";
 const MAX_STRING: u64 = 16 << 20;
 const MAX_DIMS: u32 = 4;
 const MAX_NESTING: u32 = 2;
+/// More items than any real model has (vocabularies are ~10^5, tensors ~10^3).
+const PLAUSIBLE_COUNT: u64 = 1 << 24;
 
 #[derive(Debug, Clone)]
 pub struct TensorInfo {
@@ -105,6 +107,16 @@ impl<R: Read> Bounded<R> {
         self.pos += n;
         Ok(())
     }
+    /// A count whose items cannot fit in what is left: a plausible count means
+    /// the file was cut short, an absurd one that it is corrupt or hostile.
+    fn check_count(&self, count: u64, min_item: u64, what: &str) -> Result<(), EngineError> {
+        match count.checked_mul(min_item) {
+            Some(bytes) if bytes <= self.remaining() => Ok(()),
+            Some(bytes) if count <= PLAUSIBLE_COUNT => self.need(bytes, what),
+            _ => Err(self.corrupt(format!("{what} claims {count} items, more than the file holds"))),
+        }
+    }
+
     fn string(&mut self, what: &str) -> Result<String, EngineError> {
         let n = self.u64(what)?;
         if n > MAX_STRING {
@@ -135,9 +147,7 @@ impl<R: Read> Bounded<R> {
                 let item_ty = self.u32(key)?;
                 let count = self.u64(key)?;
                 let min = min_size(item_ty).ok_or_else(|| self.corrupt(format!("unknown array type {item_ty} in `{key}`")))?;
-                if count.checked_mul(min).is_none_or(|b| b > self.remaining()) {
-                    return Err(self.corrupt(format!("array `{key}` claims {count} items, more than the file holds")));
-                }
+                self.check_count(count, min, &format!("array `{key}`"))?;
                 if let Some(fixed) = fixed_size(item_ty) {
                     self.skip(count * fixed, key)?;
                 } else {
@@ -206,12 +216,8 @@ pub fn read_header(path: &Path) -> Result<GgufHeader, EngineError> {
     let tensor_count = r.u64("tensor count")?;
     let kv_count = r.u64("metadata count")?;
     // Each entry needs at least a key length, a type and a value byte.
-    if kv_count.checked_mul(13).is_none_or(|b| b > r.remaining()) {
-        return Err(r.corrupt(format!("claims {kv_count} metadata entries, more than the file holds")));
-    }
-    if tensor_count.checked_mul(24).is_none_or(|b| b > r.remaining()) {
-        return Err(r.corrupt(format!("claims {tensor_count} tensors, more than the file holds")));
-    }
+    r.check_count(kv_count, 13, "the metadata")?;
+    r.check_count(tensor_count, 24, "the tensor list")?;
     let mut metadata = BTreeMap::new();
     for _ in 0..kv_count {
         let key = r.string("metadata key")?;
