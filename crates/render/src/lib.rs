@@ -1,0 +1,1 @@
+//! Markdown + syntect -> a safe, highlighted typed document (in progress).
