@@ -66,3 +66,11 @@ impl GenArgs {
         }
     }
 }
+
+/// Recording in the conversation history (`desk history`).
+#[derive(Args, Debug, Clone)]
+pub struct SaveArgs {
+    /// Do not record this conversation in the history.
+    #[arg(long)]
+    pub no_save: bool,
+}

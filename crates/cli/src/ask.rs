@@ -7,8 +7,9 @@ use desk_engine::{CancelHandle, Engine, LoadOptions, Reply};
 use desk_protocol::{ChatEvent, Conversation, Dropped, Message, OverflowPolicy, SamplingParams, StopReason};
 use futures::StreamExt;
 
-use crate::args::{GenArgs, ModelArgs};
+use crate::args::{GenArgs, ModelArgs, SaveArgs};
 use crate::load::load;
+use crate::record::Recorder;
 
 #[derive(Args, Debug)]
 pub struct AskArgs {
@@ -18,6 +19,8 @@ pub struct AskArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub gen: GenArgs,
+    #[command(flatten)]
+    pub save: SaveArgs,
 }
 
 pub async fn run(args: AskArgs) -> Result<()> {
@@ -39,10 +42,25 @@ pub async fn run(args: AskArgs) -> Result<()> {
     let engine = load(&args.model, LoadOptions::default()).await?;
     let conv = Conversation { system: args.gen.system.clone(), messages: vec![Message::user(question)] };
     let slot = install_ctrl_c();
-    let (reply, dropped) = answer(&engine, &conv, &args.gen.sampling(), args.gen.policy(), !args.model.json, &slot).await?;
+    let params = args.gen.sampling();
+    let mut recorder = match args.save.no_save {
+        true => Recorder::off(),
+        false => Recorder::open(&engine.facts().file_name, &params, conv.system.clone()),
+    };
+    let mut turn = recorder.begin_turn(&conv.messages[0].content);
+    let answered = answer(&engine, &conv, &params, args.gen.policy(), !args.model.json, &slot, &mut |e: &ChatEvent| turn.record(e)).await;
+    let (reply, dropped) = match answered {
+        Ok(done) => done,
+        Err(e) => {
+            turn.fail(&format!("{e:#}"));
+            return Err(e);
+        }
+    };
+    recorder.end_turn(turn, true);
     if args.model.json {
         let out = serde_json::json!({
             "model": engine.facts().file_name,
+            "conversation": recorder.conversation(),
             "text": reply.text,
             "reason": reply.reason,
             "usage": reply.usage,
@@ -51,6 +69,9 @@ pub async fn run(args: AskArgs) -> Result<()> {
         println!("{out}");
     } else {
         print_stats(&reply);
+        if let Some(id) = recorder.conversation() {
+            eprintln!("(saved as conversation {id}: `desk history show {id}`, `desk chat --resume {id}`)");
+        }
     }
     if let StopReason::Error { message } = &reply.reason {
         bail!("generation failed: {message}");
@@ -78,6 +99,8 @@ pub fn install_ctrl_c() -> CancelSlot {
 }
 
 /// Stream one reply to stdout (when `echo`); Ctrl-C stops it, keeping what came.
+/// `on_event` sees every event as it arrives, before it is shown, so a
+/// recording is never behind the screen.
 pub async fn answer(
     engine: &Engine,
     conv: &Conversation,
@@ -85,6 +108,7 @@ pub async fn answer(
     policy: OverflowPolicy,
     echo: bool,
     slot: &CancelSlot,
+    on_event: &mut dyn FnMut(&ChatEvent),
 ) -> Result<(Reply, Option<Dropped>)> {
     let mut stream = engine.stream(conv, params, policy).await?;
     if let Ok(mut s) = slot.lock() {
@@ -95,6 +119,7 @@ pub async fn answer(
     let mut out = std::io::stdout().lock();
     let mut result = None;
     while let Some(event) = stream.next().await {
+        on_event(&event);
         match event {
             ChatEvent::Started { dropped: d, .. } => {
                 if let (Some(d), true) = (&d, echo) {

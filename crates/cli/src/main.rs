@@ -4,8 +4,13 @@ mod args;
 mod ask;
 mod bench;
 mod chat;
+mod history;
+mod history_html;
+mod infill;
 mod load;
 mod models;
+mod record;
+mod render_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +31,12 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List the GGUF models in the models folders with their header facts.
     Models(models::ModelsArgs),
+    /// Render a saved reply (markdown file) as the app shows it: text, --json document or --html page.
+    Render(render_cmd::RenderArgs),
+    /// Stored conversations: list, show ID, search TEXT, rm ID, export [ID], import FILE.
+    History(history::HistoryArgs),
+    /// Fill a hole in code (Code Llama 7B/13B): a <FILL> marker, or --at LINE:COL.
+    Infill(infill::InfillArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,6 +54,9 @@ fn main() -> std::process::ExitCode {
             Command::Chat(a) => chat::run(a).await,
             Command::Bench(a) => bench::run(a).await,
             Command::Models(a) => models::run(a),
+            Command::Render(a) => render_cmd::run(a),
+            Command::History(a) => history::run(a),
+            Command::Infill(a) => infill::run(a).await,
         }
     });
     // mistralrs keeps engine threads alive; leave without waiting for them.

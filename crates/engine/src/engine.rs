@@ -14,7 +14,7 @@ use mistralrs::core::{
 };
 use mistralrs::ModelDType;
 
-use crate::budget::{fit, Fitted};
+use crate::budget::{Fitted, Fitter};
 use crate::error::EngineError;
 use crate::prompt;
 use crate::{gguf, memory};
@@ -55,6 +55,7 @@ pub struct Engine {
     pub(crate) context_limit: usize,
     pub(crate) eos: Vec<u32>,
     encode: Arc<dyn Fn(&str) -> Result<Vec<u32>, EngineError> + Send + Sync>,
+    encode_infill: Arc<dyn Fn(&str) -> Result<Vec<u32>, EngineError> + Send + Sync>,
     pub load_ms: u64,
 }
 
@@ -84,7 +85,7 @@ impl Engine {
         let owned = path.to_path_buf();
         let prefix_cache_n = options.prefix_cache_n;
         // A panic inside mistralrs surfaces as a JoinError here, not as a dead app.
-        let (pipeline, tokenizer, max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, &options))
+        let (pipeline, (tokenizer, infill_tokenizer), max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, &options))
             .await
             .map_err(|e| load_err(format!("the loader crashed: {e}")))?
             .map_err(load_err)?;
@@ -95,12 +96,12 @@ impl Engine {
             .with_prefix_cache_n(prefix_cache_n)
             .build()
             .await;
-        let encode = Arc::new(move |text: &str| {
-            tokenizer
-                .encode(text, false)
-                .map(|e| e.get_ids().to_vec())
-                .map_err(|e| EngineError::Tokenize(e.to_string()))
-        });
+        let encoder = |tok: tokenizers::Tokenizer| {
+            Arc::new(move |text: &str| {
+                tok.encode(text, false).map(|e| e.get_ids().to_vec()).map_err(|e| EngineError::Tokenize(e.to_string()))
+            })
+        };
+        let (encode, encode_infill) = (encoder(tokenizer), encoder(infill_tokenizer));
         let load_ms = t0.elapsed().as_millis() as u64;
         report(LoadStage::Ready);
         Ok(Engine {
@@ -110,6 +111,7 @@ impl Engine {
             facts,
             eos,
             encode,
+            encode_infill,
             load_ms,
         })
     }
@@ -129,6 +131,12 @@ impl Engine {
         (self.encode)(text)
     }
 
+    /// Like [`encode`](Self::encode) without SentencePiece's implicit leading
+    /// space: Meta's `encode_infill`, for the text after a hole.
+    pub fn encode_infill(&self, text: &str) -> Result<Vec<u32>, EngineError> {
+        (self.encode_infill)(text)
+    }
+
     /// The exact token ids the model will see for `conv`, before any overflow policy.
     pub async fn prompt_tokens(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
         match self.format {
@@ -146,7 +154,14 @@ impl Engine {
         policy: OverflowPolicy,
     ) -> Result<Fitted, EngineError> {
         let reserve = params.max_tokens.clamp(1, (self.context_limit / 4).max(1));
-        fit(conv, policy, self.context_limit, reserve, async |c: &Conversation| self.prompt_tokens(c).await).await
+        let mut fitter = Fitter::new(conv, policy, self.context_limit, reserve);
+        while let Some(candidate) = fitter.candidate() {
+            let tokens = self.prompt_tokens(candidate).await?;
+            if let Some(done) = fitter.offer(tokens)? {
+                return Ok(done);
+            }
+        }
+        Err(EngineError::NoQuestion)
     }
 
     async fn apply_chat_template(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
@@ -191,7 +206,8 @@ impl Engine {
     }
 }
 
-type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, tokenizers::Tokenizer, usize, Vec<u32>);
+type Tokenizers = (tokenizers::Tokenizer, tokenizers::Tokenizer);
+type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, Tokenizers, usize, Vec<u32>);
 
 /// Runs on a blocking thread: mistralrs reads and dequantizes weights synchronously.
 fn load_pipeline(path: &Path, options: &LoadOptions) -> Result<Loaded, String> {
@@ -229,7 +245,9 @@ fn load_pipeline(path: &Path, options: &LoadOptions) -> Result<Loaded, String> {
         let guard = pipeline.blocking_lock();
         let meta = guard.get_metadata();
         let tok = guard.tokenizer().ok_or("the model has no tokenizer")?;
-        (text_only(&tok)?, meta.max_seq_len, meta.eos_tok.clone())
+        let text = text_only(&tok)?;
+        let infill = without_leading_space(&text)?;
+        ((text, infill), meta.max_seq_len, meta.eos_tok.clone())
     };
     Ok((pipeline, tokenizer, max_seq_len, eos))
 }
@@ -254,6 +272,20 @@ fn text_only(tok: &tokenizers::Tokenizer) -> Result<tokenizers::Tokenizer, Strin
                 }
             }
         }
+    }
+    let mut out: tokenizers::Tokenizer = json.to_string().parse().map_err(|e: tokenizers::Error| e.to_string())?;
+    out.set_encode_special_tokens(true);
+    Ok(out)
+}
+
+/// A copy of `tok` whose normalizer does not prepend `▁` to the text.
+fn without_leading_space(tok: &tokenizers::Tokenizer) -> Result<tokenizers::Tokenizer, String> {
+    let text = tok.to_string(false).map_err(|e| e.to_string())?;
+    let mut json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if let Some(list) = json.pointer_mut("/normalizer/normalizers").and_then(|v| v.as_array_mut()) {
+        list.retain(|n| n.get("type").and_then(|t| t.as_str()) != Some("Prepend"));
+    } else if json.pointer("/normalizer/type").and_then(|t| t.as_str()) == Some("Prepend") {
+        json["normalizer"] = serde_json::Value::Null;
     }
     let mut out: tokenizers::Tokenizer = json.to_string().parse().map_err(|e: tokenizers::Error| e.to_string())?;
     out.set_encode_special_tokens(true);

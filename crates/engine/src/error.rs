@@ -23,6 +23,8 @@ pub enum EngineError {
     NoQuestion,
     #[error("the conversation is malformed: {0}")]
     BadConversation(String),
+    #[error("this model cannot fill in code: {0}")]
+    NoInfill(String),
     #[error("tokenizer failed: {0}")]
     Tokenize(String),
     #[error("generation failed: {0}")]

@@ -8,12 +8,13 @@ pub mod discover;
 mod engine;
 mod error;
 pub mod gguf;
+pub mod infill;
 pub mod memory;
 pub mod prompt;
 mod sampler;
 mod stream;
 
-pub use budget::{fit, Fitted};
+pub use budget::{fit, Fitted, Fitter};
 pub use engine::{Activations, Engine, LoadOptions};
 pub use error::EngineError;
 pub use stream::{CancelHandle, Reply, ReplyStream};

@@ -78,6 +78,17 @@ impl Engine {
         dropped: Option<desk_protocol::Dropped>,
         params: &SamplingParams,
     ) -> Result<ReplyStream, EngineError> {
+        self.stream_tokens_until(tokens, dropped, params, &[]).await
+    }
+
+    /// [`stream_tokens`](Self::stream_tokens), also ending at any of `stop` (not shown).
+    pub(crate) async fn stream_tokens_until(
+        &self,
+        tokens: Vec<u32>,
+        dropped: Option<desk_protocol::Dropped>,
+        params: &SamplingParams,
+        stop: &[u32],
+    ) -> Result<ReplyStream, EngineError> {
         let prompt_tokens = tokens.len();
         let room = self.context_limit.saturating_sub(prompt_tokens).max(1);
         let seed = params.seed.unwrap_or_else(fresh_seed);
@@ -91,6 +102,9 @@ impl Engine {
         let clock = sampler.clock.clone();
         let mut sampling = mistralrs::SamplingParams::neutral();
         sampling.max_len = Some(params.max_tokens.min(room).max(1));
+        if !stop.is_empty() {
+            sampling.stop_toks = Some(mistralrs::StopTokens::Ids(stop.to_vec()));
+        }
         if (params.repeat_penalty - 1.0).abs() > f32::EPSILON {
             sampling.repetition_penalty = Some(params.repeat_penalty);
         }
@@ -227,8 +241,10 @@ fn map_finish(reason: &str) -> StopReason {
     }
 }
 
+/// Kept below 2^53 so the seed survives a trip through JSON and JavaScript numbers.
 fn fresh_seed() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x5eed)
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x5eed);
+    nanos & ((1 << 53) - 1)
 }
 
 impl futures::Stream for ReplyStream {

@@ -105,3 +105,30 @@ async fn the_fixture_generates_through_mistralrs() {
     assert_eq!(reply.usage.completion_tokens, 4);
     assert_eq!(reply.usage.prompt_tokens, 9);
 }
+
+#[tokio::test]
+async fn infill_prompt_is_token_exact_and_the_suffix_has_no_leading_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = fixture_engine(&dir).await;
+    let v = CodeLlamaVocab::new();
+    let got = engine.infill_prompt("def", "Hi").unwrap();
+    assert_eq!(got, vec![1, 32007, v.ids(&["▁def"])[0], 32008, v.ids(&["Hi"])[0], 32009]);
+    assert_eq!(engine.encode("Hi").unwrap(), v.ids(&["▁Hi"]), "plain encoding keeps SentencePiece's leading space");
+    let params = SamplingParams { ignore_eos: true, ..SamplingParams::greedy(3) };
+    let reply = engine.infill("def", "Hi", &params).await.unwrap().collect_reply(|_| {}).await;
+    assert!(matches!(reply.reason, StopReason::MaxTokens | StopReason::EndOfText), "{reply:?}");
+}
+
+#[tokio::test]
+async fn infill_is_refused_for_python_flavour_and_other_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codellama-7b-python.fixture.gguf");
+    write_code_llama_fixture(&path, "CodeLlama 7B Python (fixture)");
+    let engine = Engine::load(&path, LoadOptions::default(), |_| {}).await.unwrap();
+    assert_eq!(engine.format(), PromptFormat::Completion);
+    let err = engine.infill("a", "b", &SamplingParams::greedy(2)).await.err().expect("refused");
+    assert!(err.to_string().contains("Python"), "{err}");
+    let demo = Engine::load(&common::demo_model(), LoadOptions::default(), |_| {}).await.unwrap();
+    let err = demo.infill("a", "b", &SamplingParams::greedy(2)).await.err().expect("refused");
+    assert!(err.to_string().contains("not a Code Llama model"), "{err}");
+}

@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod app;
 mod model;
+pub use app::{ModelEntry, ModelStatus, ReplyUpdate, SendRequest};
 pub use model::{ModelFacts, PromptFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,3 +162,9 @@ pub struct LoadProgress {
     pub stage: LoadStage,
     pub elapsed_ms: u64,
 }
+
+mod history;
+pub use history::*;
+
+mod document;
+pub use document::*;

@@ -1,0 +1,16 @@
+fn main() {
+    // Only our own commands get permissions; the capability grants exactly these.
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "list_models",
+        "load_model",
+        "model_status",
+        "send",
+        "stop",
+        "count_tokens",
+        "open_link",
+    ]);
+    let attributes = tauri_build::Attributes::new().config_path("../tauri.conf.json").app_manifest(manifest);
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri build script failed: {e:#}");
+    }
+}

@@ -1,0 +1,182 @@
+//! The boundary between the shell and whatever produces replies: the real
+//! engine, or a scripted fake for UI tests.
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_engine::{CancelHandle, Engine, EngineError, LoadOptions};
+use desk_protocol::{ChatEvent, Conversation, LoadProgress, ModelFacts, OverflowPolicy, SamplingParams, StopReason, Usage};
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+
+pub type EventStream = Pin<Box<dyn Stream<Item = ChatEvent> + Send>>;
+
+pub trait Backend: Send + Sync {
+    fn facts(&self) -> ModelFacts;
+    fn context_limit(&self) -> usize;
+    fn load_ms(&self) -> u64;
+    fn stream<'a>(
+        &'a self,
+        conv: &'a Conversation,
+        params: &'a SamplingParams,
+        policy: OverflowPolicy,
+    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
+    fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>>;
+}
+
+/// Loads a backend for a model file, reporting progress.
+pub type Loader = Arc<dyn Fn(PathBuf, Box<dyn FnMut(LoadProgress) + Send>) -> BoxFuture<'static, Result<Arc<dyn Backend>, EngineError>> + Send + Sync>;
+
+pub fn engine_loader() -> Loader {
+    Arc::new(|path, progress| {
+        Box::pin(async move {
+            let engine = Engine::load(&path, LoadOptions::default(), progress).await?;
+            Ok(Arc::new(engine) as Arc<dyn Backend>)
+        })
+    })
+}
+
+impl Backend for Engine {
+    fn facts(&self) -> ModelFacts {
+        Engine::facts(self).clone()
+    }
+    fn context_limit(&self) -> usize {
+        Engine::context_limit(self)
+    }
+    fn load_ms(&self) -> u64 {
+        self.load_ms
+    }
+    fn stream<'a>(
+        &'a self,
+        conv: &'a Conversation,
+        params: &'a SamplingParams,
+        policy: OverflowPolicy,
+    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        Box::pin(async move {
+            let stream = Engine::stream(self, conv, params, policy).await?;
+            let cancel = stream.cancel_handle();
+            Ok((Box::pin(stream) as EventStream, cancel))
+        })
+    }
+    fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>> {
+        Box::pin(async move { Ok(self.prompt_tokens(conv).await?.len()) })
+    }
+}
+
+/// Replies with a fixed text, a few characters at a time: UI tests, hostile
+/// output checks and UI throughput measurements without a model.
+pub struct FakeBackend {
+    pub reply: String,
+    pub chunk_chars: usize,
+    pub delay: Duration,
+    facts: ModelFacts,
+}
+
+impl FakeBackend {
+    pub fn new(path: &Path, reply: String, chunk_chars: usize, delay: Duration) -> Self {
+        let facts = ModelFacts {
+            path: path.display().to_string(),
+            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            file_size: 0,
+            gguf_version: 3,
+            architecture: "fake".into(),
+            name: Some("Fake backend".into()),
+            context_length: Some(4096),
+            rope_freq_base: None,
+            vocab_size: None,
+            block_count: None,
+            embedding_length: None,
+            head_count: None,
+            head_count_kv: None,
+            file_type: None,
+            file_type_name: None,
+            has_chat_template: false,
+            tensor_count: 0,
+            format: desk_protocol::PromptFormat::Completion,
+        };
+        Self { reply, chunk_chars: chunk_chars.max(1), delay, facts }
+    }
+
+    /// `DESK_FAKE_REPLY=FILE` makes the app answer every message with FILE's text.
+    pub fn loader_from_env() -> Option<Loader> {
+        let file = std::env::var_os("DESK_FAKE_REPLY")?;
+        let delay_ms = std::env::var("DESK_FAKE_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+        Some(Arc::new(move |path, _progress| {
+            let file = PathBuf::from(&file);
+            Box::pin(async move {
+                let reply = std::fs::read_to_string(&file)
+                    .map_err(|e| EngineError::NotFound { path: file.display().to_string(), reason: e.to_string() })?;
+                Ok(Arc::new(FakeBackend::new(&path, reply, 4, Duration::from_millis(delay_ms))) as Arc<dyn Backend>)
+            })
+        }))
+    }
+}
+
+impl Backend for FakeBackend {
+    fn facts(&self) -> ModelFacts {
+        self.facts.clone()
+    }
+    fn context_limit(&self) -> usize {
+        4096
+    }
+    fn load_ms(&self) -> u64 {
+        0
+    }
+    fn stream<'a>(
+        &'a self,
+        conv: &'a Conversation,
+        params: &'a SamplingParams,
+        _policy: OverflowPolicy,
+    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        let chars: Vec<char> = self.reply.chars().collect();
+        let chunks: Vec<String> =
+            chars.chunks(self.chunk_chars).take(params.max_tokens.max(1)).map(|c| c.iter().collect()).collect();
+        let prompt_tokens: usize = conv.messages.iter().map(|m| m.content.len() / 4 + 1).sum();
+        let cancel = CancelHandle::default();
+        let watch = cancel.clone();
+        let delay = self.delay;
+        let limit = self.context_limit();
+        Box::pin(async move {
+            let events = async_stream(chunks, prompt_tokens, limit, delay, watch);
+            Ok((events, cancel))
+        })
+    }
+    fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>> {
+        let n = conv.messages.iter().map(|m| m.content.len() / 4 + 1).sum();
+        Box::pin(async move { Ok(n) })
+    }
+}
+
+fn async_stream(chunks: Vec<String>, prompt_tokens: usize, limit: usize, delay: Duration, cancel: CancelHandle) -> EventStream {
+    let started = ChatEvent::Started { prompt_tokens, context_limit: limit, dropped: None, seed: 0 };
+    let total = chunks.len();
+    let texts = futures::stream::iter(chunks).then(move |delta| async move {
+        tokio::time::sleep(delay).await;
+        delta
+    });
+    let cancel_check = cancel.clone();
+    let body = texts.take_while(move |_| futures::future::ready(!cancel_check.is_cancelled()));
+    let mut sent = String::new();
+    let mut count = 0usize;
+    let stream = futures::stream::once(futures::future::ready(started))
+        .chain(body.map(|delta| ChatEvent::Text { delta }))
+        .chain(futures::stream::once(futures::future::ready(ChatEvent::Usage(Usage::default()))))
+        .map(move |event| {
+            if let ChatEvent::Text { delta } = &event {
+                sent.push_str(delta);
+                count += 1;
+            }
+            if let ChatEvent::Usage(_) = event {
+                let reason = if count < total { StopReason::Cancelled } else { StopReason::MaxTokens };
+                return vec![
+                    ChatEvent::Usage(Usage { prompt_tokens, completion_tokens: count, ..Usage::default() }),
+                    ChatEvent::Stopped { reason, text: sent.clone() },
+                ];
+            }
+            vec![event]
+        })
+        .flat_map(futures::stream::iter);
+    Box::pin(stream)
+}

@@ -1,0 +1,32 @@
+//! The Tauri shell: state, thin commands and reply streaming over `ipc::Channel`.
+
+pub mod backend;
+mod commands;
+pub mod error;
+mod render;
+pub mod reply;
+pub mod state;
+
+use tauri::Runtime;
+
+pub use state::AppState;
+
+/// The app's state as launched: the real engine unless `DESK_FAKE_REPLY` asks
+/// for the scripted fake (UI tests), models from the usual folders.
+pub fn default_state() -> AppState {
+    let loader = backend::FakeBackend::loader_from_env().unwrap_or_else(backend::engine_loader);
+    AppState::new(loader, desk_engine::discover::model_dirs())
+}
+
+/// Our state and commands on `base` (the real builder, or the mock runtime's in tests).
+pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    base.manage(state).invoke_handler(tauri::generate_handler![
+        commands::list_models,
+        commands::load_model,
+        commands::model_status,
+        commands::send,
+        commands::stop,
+        commands::count_tokens,
+        commands::open_link,
+    ])
+}

@@ -1,0 +1,118 @@
+//! What the shell holds between commands: the model slot and the running reply.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use desk_engine::{discover, CancelHandle};
+use desk_protocol::{LoadProgress, ModelEntry, ModelFacts, ModelStatus};
+use tokio::sync::watch;
+
+use crate::backend::{Backend, Loader};
+use crate::error::UiError;
+
+#[derive(Clone)]
+enum Slot {
+    NoModel,
+    Loading { path: String },
+    Ready(Arc<dyn Backend>),
+    Failed { path: String, error: String },
+}
+
+pub struct AppState {
+    loader: Loader,
+    pub models_dirs: Vec<PathBuf>,
+    slot: watch::Sender<Slot>,
+    current: Mutex<Option<CancelHandle>>,
+}
+
+impl AppState {
+    pub fn new(loader: Loader, models_dirs: Vec<PathBuf>) -> Self {
+        Self { loader, models_dirs, slot: watch::Sender::new(Slot::NoModel), current: Mutex::new(None) }
+    }
+
+    pub fn status(&self) -> ModelStatus {
+        match &*self.slot.borrow() {
+            Slot::NoModel => ModelStatus::NoModel,
+            Slot::Loading { path } => ModelStatus::Loading { path: path.clone() },
+            Slot::Ready(b) => ModelStatus::Ready { facts: b.facts(), context_limit: b.context_limit(), load_ms: b.load_ms() },
+            Slot::Failed { path, error } => ModelStatus::Failed { path: path.clone(), error: error.clone() },
+        }
+    }
+
+    pub fn models(&self) -> Vec<ModelEntry> {
+        discover::list_models(&self.models_dirs)
+            .into_iter()
+            .map(|(path, facts)| {
+                let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let (facts, error) = match facts.and_then(|f| desk_engine::gguf::check_supported(&f).map(|_| f)) {
+                    Ok(f) => (Some(f), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                ModelEntry { path: path.display().to_string(), file_name, facts, error }
+            })
+            .collect()
+    }
+
+    /// Load `path` (default: the first usable model). Messages sent meanwhile
+    /// wait for it; a failure is kept so they get its message.
+    pub async fn load(
+        &self,
+        path: Option<PathBuf>,
+        progress: Box<dyn FnMut(LoadProgress) + Send>,
+    ) -> Result<ModelFacts, UiError> {
+        let path = match path {
+            Some(p) => p,
+            None => discover::default_model(&self.models_dirs).inspect_err(|e| {
+                self.slot.send_replace(Slot::Failed { path: String::new(), error: e.to_string() });
+            })?,
+        };
+        let shown = path.display().to_string();
+        self.slot.send_replace(Slot::Loading { path: shown.clone() });
+        match (self.loader)(path, progress).await {
+            Ok(backend) => {
+                let facts = backend.facts();
+                self.slot.send_replace(Slot::Ready(backend));
+                Ok(facts)
+            }
+            Err(e) => {
+                self.slot.send_replace(Slot::Failed { path: shown, error: e.to_string() });
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The loaded backend, waiting while a model is still loading.
+    pub async fn backend(&self) -> Result<Arc<dyn Backend>, UiError> {
+        let mut rx = self.slot.subscribe();
+        loop {
+            let slot = rx.borrow_and_update().clone();
+            match slot {
+                Slot::Ready(b) => return Ok(b),
+                Slot::Failed { error, .. } => return Err(UiError::NoModel(error)),
+                Slot::NoModel => return Err(UiError::NoModel("choose a model first".into())),
+                Slot::Loading { .. } => {
+                    if rx.changed().await.is_err() {
+                        return Err(UiError::Other("the app is shutting down".into()));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn set_current(&self, cancel: Option<CancelHandle>) {
+        if let Ok(mut c) = self.current.lock() {
+            *c = cancel;
+        }
+    }
+
+    /// Stop the running reply; false when none runs.
+    pub fn stop(&self) -> bool {
+        match self.current.lock().ok().and_then(|mut c| c.take()) {
+            Some(handle) => {
+                handle.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The shell's commands and reply flow on a fake backend: no window, no model.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_engine::EngineError;
+use desk_protocol::{ChatEvent, Conversation, Message, ModelStatus, OverflowPolicy, ReplyUpdate, SamplingParams, SendRequest, StopReason};
+use desk_shell::backend::{Backend, FakeBackend, Loader};
+use desk_shell::reply::run_reply;
+use desk_shell::AppState;
+
+fn fake_loader(reply: &'static str, delay: Duration, load_time: Duration) -> Loader {
+    Arc::new(move |path: PathBuf, _progress| {
+        Box::pin(async move {
+            tokio::time::sleep(load_time).await;
+            if path.ends_with("broken.gguf") {
+                return Err(EngineError::NotGguf { path: path.display().to_string(), reason: "it looks like a text file".into() });
+            }
+            Ok(Arc::new(FakeBackend::new(&path, reply.to_string(), 3, delay)) as Arc<dyn Backend>)
+        })
+    })
+}
+
+fn request(text: &str) -> SendRequest {
+    SendRequest {
+        conversation: Conversation { system: None, messages: vec![Message::user(text)] },
+        params: SamplingParams::default(),
+        policy: OverflowPolicy::Error,
+    }
+}
+
+async fn collect(state: &AppState, req: &SendRequest) -> Vec<ReplyUpdate> {
+    let backend = state.backend().await.expect("a backend");
+    let mut out = Vec::new();
+    run_reply(backend.as_ref(), req, |c| state.set_current(c), |u| out.push(u)).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_message_sent_while_loading_waits_for_the_model() {
+    let state = Arc::new(AppState::new(fake_loader("Hello **world**", Duration::ZERO, Duration::from_millis(300)), vec![]));
+    let loading = {
+        let s = state.clone();
+        tokio::spawn(async move { s.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(matches!(state.status(), ModelStatus::Loading { .. }));
+    let updates = collect(&state, &request("hi")).await; // queued behind the load
+    assert!(loading.await.unwrap().is_ok());
+    assert!(matches!(state.status(), ModelStatus::Ready { .. }));
+    let text: String = updates.iter().filter_map(|u| match &u.event { ChatEvent::Text { delta } => Some(delta.as_str()), _ => None }).collect();
+    assert_eq!(text, "Hello **world**");
+    assert!(matches!(updates.last().unwrap().event, ChatEvent::Stopped { .. }));
+}
+
+#[tokio::test]
+async fn a_failed_load_is_reported_and_a_later_load_works() {
+    let state = AppState::new(fake_loader("ok", Duration::ZERO, Duration::ZERO), vec![]);
+    let err = state.load(Some(PathBuf::from("/m/broken.gguf")), Box::new(|_| {})).await.unwrap_err();
+    assert!(err.to_string().contains("not a GGUF"), "{err}");
+    assert!(matches!(state.status(), ModelStatus::Failed { ref error, .. } if error.contains("not a GGUF")));
+    let err = state.backend().await.err().expect("no backend after a failed load");
+    assert!(err.to_string().contains("not a GGUF"), "{err}");
+    state.load(Some(PathBuf::from("/m/good.gguf")), Box::new(|_| {})).await.unwrap();
+    assert!(state.backend().await.is_ok());
+}
+
+#[tokio::test]
+async fn stop_keeps_the_partial_reply() {
+    let long = "word ".repeat(200).leak();
+    let state = Arc::new(AppState::new(fake_loader(long, Duration::from_millis(5), Duration::ZERO), vec![]));
+    state.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await.unwrap();
+    let stopper = {
+        let s = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            s.stop()
+        })
+    };
+    let updates = collect(&state, &request("go")).await;
+    assert!(stopper.await.unwrap(), "a reply was running to stop");
+    let Some(ChatEvent::Stopped { reason, text }) = updates.last().map(|u| u.event.clone()) else { panic!("no stop event") };
+    assert_eq!(reason, StopReason::Cancelled);
+    assert!(!text.is_empty() && text.len() < long.len(), "{} of {}", text.len(), long.len());
+    assert!(!state.stop(), "nothing left to stop");
+}
+
+#[tokio::test]
+async fn text_deltas_arrive_with_rendered_block_patches() {
+    let state = AppState::new(fake_loader("Intro.\n\n```python\nprint('hi')\n```\n", Duration::ZERO, Duration::ZERO), vec![]);
+    state.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await.unwrap();
+    let updates = collect(&state, &request("code please")).await;
+    let mut blocks: Vec<desk_protocol::Block> = Vec::new();
+    for u in &updates {
+        if let Some(p) = &u.patch {
+            blocks.truncate(p.from);
+            blocks.extend(p.blocks.iter().cloned());
+        }
+    }
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
+    match &blocks[1] {
+        desk_protocol::Block::Code(code) => {
+            assert_eq!(code.source, "print('hi')\n");
+            assert_eq!(code.language.as_deref(), Some("Python"));
+        }
+        other => panic!("expected a code block, got {other:?}"),
+    }
+}
+
+#[test]
+fn models_lists_usable_and_broken_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    std::os::unix::fs::symlink(&demo, dir.path().join("a.gguf")).unwrap();
+    std::fs::write(dir.path().join("b.gguf"), "text").unwrap();
+    let state = AppState::new(fake_loader("", Duration::ZERO, Duration::ZERO), vec![dir.path().to_path_buf()]);
+    let models = state.models();
+    assert_eq!(models.len(), 2);
+    assert!(models[0].facts.is_some() && models[0].error.is_none());
+    assert!(models[1].facts.is_none() && models[1].error.as_deref().unwrap().contains("not a GGUF"));
+}
+
+#[test]
+fn the_app_builds_on_the_mock_runtime_and_answers_model_status() {
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+    let state = AppState::new(fake_loader("", Duration::ZERO, Duration::ZERO), vec![]);
+    let app = desk_shell::builder(mock_builder(), state).build(mock_context(noop_assets())).expect("the app builds");
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let response = get_ipc_response(
+        &webview,
+        InvokeRequest {
+            cmd: "model_status".into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: tauri::ipc::InvokeBody::default(),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .expect("model_status answers");
+    let status: ModelStatus = response.deserialize().unwrap();
+    assert_eq!(status, ModelStatus::NoModel);
+}

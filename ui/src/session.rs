@@ -1,0 +1,174 @@
+//! One chat's live state and the flow of a reply into it.
+
+use std::collections::HashMap;
+
+use desk_protocol::{
+    Block, ChatEvent, Dropped, DocumentPatch, OverflowPolicy, ReplyUpdate, SamplingParams, SendRequest, StopReason, Usage,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::ipc::{invoke, Channel};
+use crate::tree::ChatTree;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplyInfo {
+    pub usage: Option<Usage>,
+    pub reason: Option<StopReason>,
+    pub dropped: Option<Dropped>,
+    pub error: Option<String>,
+    pub streaming: bool,
+}
+
+/// A rendered block with a revision, so the view re-creates only changed blocks.
+pub type Doc = Vec<(u64, Block)>;
+
+#[derive(Clone, Debug, Default)]
+pub struct SessionData {
+    pub tree: ChatTree,
+    pub docs: HashMap<usize, Doc>,
+    pub info: HashMap<usize, ReplyInfo>,
+    /// Tokens the last reply's prompt and answer took, for the context meter.
+    pub context_used: usize,
+    pub context_limit: usize,
+    revision: u64,
+}
+
+impl SessionData {
+    fn apply(&mut self, node: usize, patch: DocumentPatch) {
+        self.revision += 1;
+        let rev = self.revision;
+        let doc = self.docs.entry(node).or_default();
+        doc.truncate(patch.from);
+        doc.extend(patch.blocks.into_iter().map(|b| (rev, b)));
+    }
+}
+
+#[derive(Clone)]
+pub struct Session {
+    pub id: u64,
+    pub data: ArcRwSignal<SessionData>,
+}
+
+impl Session {
+    pub fn new(id: u64) -> Self {
+        Self { id, data: ArcRwSignal::new(SessionData::default()) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub system: String,
+    pub temperature: f32,
+    pub top_p: f32,
+    pub max_tokens: usize,
+    pub policy: OverflowPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { system: String::new(), temperature: 0.2, top_p: 0.95, max_tokens: 512, policy: OverflowPolicy::DropOldest }
+    }
+}
+
+/// Ask the shell to answer `question` in `session`; the reply streams into a new answer node.
+pub fn start_reply(session: Session, question: usize, settings: Settings, busy: RwSignal<bool>) {
+    let data = session.data.clone();
+    let answer = {
+        let mut guard = data.write();
+        let id = guard.tree.push_assistant(question);
+        guard.info.insert(id, ReplyInfo { streaming: true, ..ReplyInfo::default() });
+        id
+    };
+    stream_into(session, question, answer, settings, busy);
+}
+
+/// Regenerate `answer`: a sibling answer to the same question.
+pub fn regenerate(session: Session, answer: usize, settings: Settings, busy: RwSignal<bool>) {
+    let data = session.data.clone();
+    let ids = {
+        let mut guard = data.write();
+        let question = guard.tree.node(answer).and_then(|n| n.parent);
+        let new = guard.tree.regenerate(answer);
+        if let Some(id) = new {
+            guard.info.insert(id, ReplyInfo { streaming: true, ..ReplyInfo::default() });
+        }
+        question.zip(new)
+    };
+    if let Some((question, new)) = ids {
+        stream_into(session, question, new, settings, busy);
+    }
+}
+
+fn stream_into(session: Session, question: usize, answer: usize, settings: Settings, busy: RwSignal<bool>) {
+    let data = session.data.clone();
+    let conversation = data.with_untracked(|d| {
+        let system = (!settings.system.trim().is_empty()).then(|| settings.system.clone());
+        d.tree.conversation(system, question)
+    });
+    let params = SamplingParams {
+        temperature: settings.temperature,
+        top_p: settings.top_p,
+        max_tokens: settings.max_tokens,
+        ..SamplingParams::default()
+    };
+    let request = SendRequest { conversation, params, policy: settings.policy };
+    busy.set(true);
+    let sink = data.clone();
+    let channel = Channel::new(move |update: ReplyUpdate| {
+        sink.update(|d| on_update(d, answer, update));
+    });
+    spawn_local(async move {
+        let result = match channel {
+            Ok(channel) => {
+                #[derive(serde::Serialize)]
+                struct Args {
+                    request: SendRequest,
+                }
+                let r = invoke::<()>("send", &Args { request }, &[("onEvent", &channel)]).await;
+                // Keep the channel (and its callback) alive until the shell is done with it.
+                drop(channel);
+                r
+            }
+            Err(e) => Err(e),
+        };
+        data.update(|d| {
+            let info = d.info.entry(answer).or_default();
+            info.streaming = false;
+            if let Err(e) = result {
+                info.error = Some(e);
+            }
+        });
+        busy.set(false);
+    });
+}
+
+fn on_update(d: &mut SessionData, answer: usize, update: ReplyUpdate) {
+    if let Some(patch) = update.patch {
+        d.apply(answer, patch);
+    }
+    match update.event {
+        ChatEvent::Started { prompt_tokens, context_limit, dropped, .. } => {
+            d.context_used = prompt_tokens;
+            d.context_limit = context_limit;
+            d.info.entry(answer).or_default().dropped = dropped;
+        }
+        ChatEvent::Text { delta } => {
+            d.tree.append(answer, &delta);
+            d.context_used += 1;
+        }
+        ChatEvent::Usage(usage) => {
+            d.context_used = usage.prompt_tokens + usage.completion_tokens;
+            d.info.entry(answer).or_default().usage = Some(usage);
+        }
+        ChatEvent::Stopped { reason, text } => {
+            d.tree.set_content(answer, text);
+            let info = d.info.entry(answer).or_default();
+            info.streaming = false;
+            if let StopReason::Error { message } = &reason {
+                info.error = Some(message.clone());
+            }
+            info.reason = Some(reason);
+        }
+    }
+}
