@@ -130,7 +130,7 @@ impl ChatTree {
         let first = self.path().first().map(|&id| self.nodes[id].content.clone()).unwrap_or_default();
         let line = first.lines().find(|l| !l.trim().is_empty()).unwrap_or("New chat").trim();
         if line.chars().count() > 40 {
-            format!("{}…", line.chars().take(40).collect::<String>())
+            format!("{}…", line.chars().take(40).collect::<String>().trim_end())
         } else {
             line.to_string()
         }

@@ -40,6 +40,7 @@ pub use error::{Result, StoreError};
 pub use export::{ExportedConversation, HistoryExport, EXPORT_FORMAT, EXPORT_VERSION};
 pub use open::{MovedAside, OpenReport, Store, StoreOptions, DB_FILE};
 pub use schema::SCHEMA_VERSION;
+pub use time::format_utc;
 pub use title::auto_title;
 pub use writer::ReplyWriter;
 

@@ -42,8 +42,13 @@ pub(crate) fn file_stamp(ms: i64) -> String {
 
 /// `2026-11-26 11:00 UTC`, for exports people read.
 pub(crate) fn human(ms: i64) -> String {
+    format!("{} UTC", format_utc(ms))
+}
+
+/// Unix milliseconds as `2026-11-26 11:00` (UTC), for lists people read.
+pub fn format_utc(ms: i64) -> String {
     let (y, mo, d, h, mi, _) = civil(ms);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
 }
 
 #[cfg(test)]
