@@ -8,6 +8,8 @@ fn main() {
         "stop",
         "count_tokens",
         "open_link",
+        "history_list",
+        "history_open",
     ]);
     let attributes = tauri_build::Attributes::new().config_path("../tauri.conf.json").app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

@@ -2,12 +2,16 @@
 
 use std::path::PathBuf;
 
-use desk_protocol::{Conversation, LoadProgress, ModelEntry, ModelFacts, ModelStatus, ReplyUpdate, SendRequest};
+use desk_protocol::{
+    Conversation, ConversationId, ConversationSummary, LoadProgress, ModelEntry, ModelFacts, ModelStatus, OpenedConversation, ReplyUpdate,
+    SendRequest,
+};
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::UiError;
-use crate::reply::run_reply;
+use crate::render::Streaming;
+use crate::reply::run_reply_with;
 use crate::state::AppState;
 
 #[tauri::command]
@@ -35,10 +39,28 @@ pub async fn load_model(
 #[tauri::command]
 pub async fn send(state: State<'_, AppState>, request: SendRequest, on_event: Channel<ReplyUpdate>) -> Result<(), UiError> {
     let backend = state.backend().await?;
-    run_reply(backend.as_ref(), &request, |cancel| state.set_current(cancel), |update| {
+    let recorder = match &state.history {
+        Some(h) => h.start(&request, &backend.facts().file_name).unwrap_or_else(|e| {
+            eprintln!("{e}; this reply is not saved");
+            None
+        }),
+        None => None,
+    };
+    let mut renderer = Streaming::default();
+    let mut sink = |update| {
         let _ = on_event.send(update);
-    })
-    .await
+    };
+    run_reply_with(backend.as_ref(), &request, &mut renderer, recorder, |cancel| state.set_current(cancel), &mut sink).await
+}
+
+#[tauri::command]
+pub fn history_list(state: State<'_, AppState>) -> Result<Vec<ConversationSummary>, UiError> {
+    state.history()?.list()
+}
+
+#[tauri::command]
+pub fn history_open(state: State<'_, AppState>, id: ConversationId) -> Result<OpenedConversation, UiError> {
+    state.history()?.open_conversation(id)
 }
 
 #[tauri::command]

@@ -3,7 +3,8 @@
 pub mod backend;
 mod commands;
 pub mod error;
-mod render;
+pub mod history;
+pub mod render;
 pub mod reply;
 pub mod state;
 
@@ -15,7 +16,14 @@ pub use state::AppState;
 /// for the scripted fake (UI tests), models from the usual folders.
 pub fn default_state() -> AppState {
     let loader = backend::FakeBackend::loader_from_env().unwrap_or_else(backend::engine_loader);
-    AppState::new(loader, desk_engine::discover::model_dirs())
+    let state = AppState::new(loader, desk_engine::discover::model_dirs());
+    match history::History::open(&desk_engine::discover::data_dir()) {
+        Ok(h) => state.with_history(h),
+        Err(e) => {
+            eprintln!("{e}; conversations will not be saved in this session");
+            state
+        }
+    }
 }
 
 /// Our state and commands on `base` (the real builder, or the mock runtime's in tests).
@@ -28,5 +36,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::stop,
         commands::count_tokens,
         commands::open_link,
+        commands::history_list,
+        commands::history_open,
     ])
 }

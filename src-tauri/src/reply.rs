@@ -2,7 +2,10 @@
 //! streaming renderer and only the blocks it changed travel to the UI.
 
 use desk_engine::CancelHandle;
-use desk_protocol::{ChatEvent, DocumentPatch, ReplyUpdate, SendRequest};
+use desk_protocol::{ChatEvent, DocumentPatch, ReplyUpdate, SendRequest, StoredIds};
+use desk_store::ReplyWriter;
+
+pub use crate::render::Streaming;
 use futures::StreamExt;
 
 use crate::backend::Backend;
@@ -23,25 +26,46 @@ pub async fn run_reply(
     register: impl Fn(Option<CancelHandle>) + Send,
     mut sink: impl FnMut(ReplyUpdate) + Send,
 ) -> Result<(), UiError> {
-    run_reply_with(backend, request, &mut crate::render::Streaming::default(), register, &mut sink).await
+    run_reply_with(backend, request, &mut Streaming::default(), None, register, &mut sink).await
 }
 
+/// `recorder`: where the reply is filed in the history, written as it streams.
 pub async fn run_reply_with(
     backend: &dyn Backend,
     request: &SendRequest,
     renderer: &mut (dyn ReplyRenderer + Send),
+    recorder: Option<(StoredIds, ReplyWriter)>,
     register: impl Fn(Option<CancelHandle>) + Send,
     sink: &mut (dyn FnMut(ReplyUpdate) + Send),
 ) -> Result<(), UiError> {
-    let (mut events, cancel) = backend.stream(&request.conversation, &request.params, request.policy).await?;
+    let (mut stored, mut writer) = match recorder {
+        Some((ids, w)) => (Some(ids), Some(w)),
+        None => (None, None),
+    };
+    let (mut events, cancel) = match backend.stream(&request.conversation, &request.params, request.policy).await {
+        Ok(started) => started,
+        Err(e) => {
+            if let Some(mut w) = writer.take() {
+                let _ = w.finish(desk_protocol::ReplyEnd::Error, Some(e.to_string()), None);
+            }
+            return Err(e.into());
+        }
+    };
     register(Some(cancel));
     while let Some(event) = events.next().await {
+        if let Some(w) = writer.as_mut() {
+            // A history failure must not cost the user the answer on screen.
+            if let Err(e) = w.record(&event) {
+                eprintln!("history: stopped recording this reply: {e}");
+                writer = None;
+            }
+        }
         let patch = match &event {
             ChatEvent::Text { delta } => renderer.push(delta),
             ChatEvent::Stopped { .. } => renderer.finish(),
             _ => None,
         };
-        sink(ReplyUpdate { event, patch });
+        sink(ReplyUpdate { event, patch, stored: stored.take() });
     }
     register(None);
     Ok(())

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::backend::{Backend, Loader};
 use crate::error::UiError;
+use crate::history::History;
 
 #[derive(Clone)]
 enum Slot {
@@ -19,6 +20,7 @@ enum Slot {
 }
 
 pub struct AppState {
+    pub history: Option<History>,
     loader: Loader,
     pub models_dirs: Vec<PathBuf>,
     slot: watch::Sender<Slot>,
@@ -27,7 +29,16 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(loader: Loader, models_dirs: Vec<PathBuf>) -> Self {
-        Self { loader, models_dirs, slot: watch::Sender::new(Slot::NoModel), current: Mutex::new(None) }
+        Self { history: None, loader, models_dirs, slot: watch::Sender::new(Slot::NoModel), current: Mutex::new(None) }
+    }
+
+    pub fn with_history(mut self, history: History) -> Self {
+        self.history = Some(history);
+        self
+    }
+
+    pub fn history(&self) -> Result<&History, UiError> {
+        self.history.as_ref().ok_or_else(|| UiError::Other("history is not available in this session".into()))
     }
 
     pub fn status(&self) -> ModelStatus {

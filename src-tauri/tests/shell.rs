@@ -27,6 +27,7 @@ fn request(text: &str) -> SendRequest {
         conversation: Conversation { system: None, messages: vec![Message::user(text)] },
         params: SamplingParams::default(),
         policy: OverflowPolicy::Error,
+        record: None,
     }
 }
 
@@ -143,4 +144,46 @@ fn the_app_builds_on_the_mock_runtime_and_answers_model_status() {
     .expect("model_status answers");
     let status: ModelStatus = response.deserialize().unwrap();
     assert_eq!(status, ModelStatus::NoModel);
+}
+
+#[tokio::test]
+async fn replies_are_filed_in_the_history_and_reopen_rendered() {
+    use desk_protocol::{MessageStatus, Record};
+    use desk_shell::history::History;
+    let data = tempfile::tempdir().unwrap();
+    let state = AppState::new(fake_loader("Use `rev`:\n\n```rust\nfn r(s: &str) -> String { s.chars().rev().collect() }\n```\n", Duration::ZERO, Duration::ZERO), vec![])
+        .with_history(History::open(data.path()).unwrap());
+    state.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await.unwrap();
+    let history = state.history().unwrap();
+    let mut req = request("How do I reverse a string in Rust?");
+    req.record = Some(Record::default());
+    let backend = state.backend().await.unwrap();
+    let recorder = history.start(&req, "demo.gguf").unwrap();
+    let mut updates = Vec::new();
+    let mut renderer = desk_shell::reply::Streaming::default();
+    desk_shell::reply::run_reply_with(backend.as_ref(), &req, &mut renderer, recorder, |_| {}, &mut |u| updates.push(u)).await.unwrap();
+    let stored = updates.iter().find_map(|u| u.stored).expect("the first update says where the reply was filed");
+    assert!(updates.iter().filter(|u| u.stored.is_some()).count() == 1);
+
+    // What a restarted app would list and open.
+    let list = History::open(data.path()).unwrap().list().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, stored.conversation);
+    let opened = history.open_conversation(stored.conversation).unwrap();
+    let branch = &opened.view.branch;
+    assert_eq!(branch.len(), 2);
+    assert_eq!(branch[0].message.content, "How do I reverse a string in Rust?");
+    assert_eq!(branch[1].message.id, stored.answer);
+    assert_eq!(branch[1].message.status, MessageStatus::Complete);
+    let doc = opened.documents[1].as_ref().expect("replies come rendered");
+    assert!(doc.blocks.iter().any(|b| matches!(b, desk_protocol::Block::Code(_))), "{doc:?}");
+    assert!(opened.documents[0].is_none());
+
+    // Regenerate: the stored question gets a second reply.
+    req.record = Some(Record { conversation: Some(stored.conversation), parent: None, question: Some(stored.question) });
+    let recorder = history.start(&req, "demo.gguf").unwrap();
+    let mut renderer = desk_shell::reply::Streaming::default();
+    desk_shell::reply::run_reply_with(backend.as_ref(), &req, &mut renderer, recorder, |_| {}, &mut |_| {}).await.unwrap();
+    let opened = history.open_conversation(stored.conversation).unwrap();
+    assert_eq!(opened.view.branch[1].siblings.len(), 2, "the regenerated reply is a sibling branch");
 }

@@ -32,9 +32,44 @@ pub struct SessionData {
     pub context_used: usize,
     pub context_limit: usize,
     revision: u64,
+    /// Where this chat lives in the history store, once its first reply is filed.
+    pub stored_conv: Option<desk_protocol::ConversationId>,
+    /// Tree node -> stored message id.
+    pub stored: HashMap<usize, desk_protocol::MessageId>,
 }
 
 impl SessionData {
+    /// A chat opened from the history: its active branch, replies pre-rendered.
+    pub fn from_stored(opened: desk_protocol::OpenedConversation) -> Self {
+        let mut d = SessionData { stored_conv: Some(opened.view.meta.id), ..SessionData::default() };
+        let mut question = 0;
+        for (b, doc) in opened.view.branch.into_iter().zip(opened.documents) {
+            let id = match b.message.role {
+                desk_protocol::Role::User => {
+                    question = d.tree.push_user(b.message.content);
+                    question
+                }
+                desk_protocol::Role::Assistant => {
+                    let id = d.tree.push_assistant(question);
+                    d.tree.set_content(id, b.message.content);
+                    let info = ReplyInfo {
+                        usage: b.message.stats.as_ref().and_then(|s| s.usage.clone()),
+                        dropped: b.message.stats.as_ref().and_then(|s| s.dropped.clone()),
+                        error: (b.message.status == desk_protocol::MessageStatus::Interrupted).then(|| "interrupted: the app stopped while this reply was being written".to_string()),
+                        ..ReplyInfo::default()
+                    };
+                    d.info.insert(id, info);
+                    if let Some(doc) = doc {
+                        d.docs.insert(id, doc.blocks.into_iter().map(|b| (0, b)).collect());
+                    }
+                    id
+                }
+            };
+            d.stored.insert(id, b.message.id);
+        }
+        d
+    }
+
     fn apply(&mut self, node: usize, patch: DocumentPatch) {
         self.revision += 1;
         let rev = self.revision;
@@ -80,7 +115,7 @@ pub fn start_reply(session: Session, question: usize, settings: Settings, busy: 
         guard.info.insert(id, ReplyInfo { streaming: true, ..ReplyInfo::default() });
         id
     };
-    stream_into(session, question, answer, settings, busy);
+    stream_into(session, question, answer, settings, busy, false);
 }
 
 /// Regenerate `answer`: a sibling answer to the same question.
@@ -96,15 +131,18 @@ pub fn regenerate(session: Session, answer: usize, settings: Settings, busy: RwS
         question.zip(new)
     };
     if let Some((question, new)) = ids {
-        stream_into(session, question, new, settings, busy);
+        stream_into(session, question, new, settings, busy, true);
     }
 }
 
-fn stream_into(session: Session, question: usize, answer: usize, settings: Settings, busy: RwSignal<bool>) {
+fn stream_into(session: Session, question: usize, answer: usize, settings: Settings, busy: RwSignal<bool>, regenerate: bool) {
     let data = session.data.clone();
-    let conversation = data.with_untracked(|d| {
+    let (conversation, record) = data.with_untracked(|d| {
         let system = (!settings.system.trim().is_empty()).then(|| settings.system.clone());
-        d.tree.conversation(system, question)
+        let parent = d.tree.node(question).and_then(|n| n.parent).and_then(|p| d.stored.get(&p).copied());
+        let stored_question = if regenerate { d.stored.get(&question).copied() } else { None };
+        let record = desk_protocol::Record { conversation: d.stored_conv, parent, question: stored_question };
+        (d.tree.conversation(system, question), record)
     });
     let params = SamplingParams {
         temperature: settings.temperature,
@@ -112,11 +150,11 @@ fn stream_into(session: Session, question: usize, answer: usize, settings: Setti
         max_tokens: settings.max_tokens,
         ..SamplingParams::default()
     };
-    let request = SendRequest { conversation, params, policy: settings.policy };
+    let request = SendRequest { conversation, params, policy: settings.policy, record: Some(record) };
     busy.set(true);
     let sink = data.clone();
     let channel = Channel::new(move |update: ReplyUpdate| {
-        sink.update(|d| on_update(d, answer, update));
+        sink.update(|d| on_update(d, question, answer, update));
     });
     spawn_local(async move {
         let result = match channel {
@@ -143,7 +181,12 @@ fn stream_into(session: Session, question: usize, answer: usize, settings: Setti
     });
 }
 
-fn on_update(d: &mut SessionData, answer: usize, update: ReplyUpdate) {
+fn on_update(d: &mut SessionData, question: usize, answer: usize, update: ReplyUpdate) {
+    if let Some(ids) = update.stored {
+        d.stored_conv = Some(ids.conversation);
+        d.stored.insert(question, ids.question);
+        d.stored.insert(answer, ids.answer);
+    }
     if let Some(patch) = update.patch {
         d.apply(answer, patch);
     }

@@ -1,11 +1,37 @@
 //! Chats, the model picker and the settings.
 
-use desk_protocol::{ModelEntry, ModelStatus, OverflowPolicy};
+use desk_protocol::{ConversationId, ConversationSummary, ModelEntry, ModelStatus, OpenedConversation, OverflowPolicy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::{load_model, Ctx};
 use crate::ipc::invoke;
+use crate::session::{Session, SessionData};
+
+/// Open a stored conversation in a new chat (or switch to it if it is open).
+fn open_saved(ctx: Ctx, id: ConversationId) {
+    if let Some(s) = ctx.sessions.get_untracked().iter().find(|s| s.data.with_untracked(|d| d.stored_conv == Some(id))) {
+        ctx.current.set(s.id);
+        return;
+    }
+    spawn_local(async move {
+        #[derive(serde::Serialize)]
+        struct Args {
+            id: ConversationId,
+        }
+        match invoke::<OpenedConversation>("history_open", &Args { id }, &[]).await {
+            Ok(opened) => {
+                let session_id = ctx.next_id.get_untracked() + 1;
+                ctx.next_id.set(session_id);
+                let session = Session::new(session_id);
+                session.data.set(SessionData::from_stored(opened));
+                ctx.sessions.update(|s| s.insert(0, session));
+                ctx.current.set(session_id);
+            }
+            Err(e) => leptos::logging::warn!("cannot open conversation {id}: {e}"),
+        }
+    });
+}
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
@@ -22,6 +48,26 @@ pub fn Sidebar() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
+    // Stored conversations, refreshed whenever a reply ends.
+    let saved = RwSignal::new(Vec::<ConversationSummary>::new());
+    Effect::new(move |_| {
+        if !ctx.busy.get() {
+            spawn_local(async move {
+                if let Ok(list) = invoke::<Vec<ConversationSummary>>("history_list", &(), &[]).await {
+                    saved.set(list);
+                }
+            });
+        }
+    });
+    let saved_items = move || {
+        let needle = filter.get().to_lowercase();
+        let open: Vec<i64> = ctx.sessions.get().iter().filter_map(|s| s.data.with(|d| d.stored_conv)).collect();
+        saved
+            .get()
+            .into_iter()
+            .filter(|c| !open.contains(&c.id) && (needle.is_empty() || c.title.to_lowercase().contains(&needle)))
+            .collect::<Vec<_>>()
+    };
     view! {
         <aside class="sidebar">
             <button id="new-chat" class="primary" on:click=move |_| ctx.new_chat() title="Ctrl+N">"New chat"</button>
@@ -30,6 +76,10 @@ pub fn Sidebar() -> impl IntoView {
             <nav class="chats">
                 <For each=chats key=|(id, title)| (*id, title.clone()) children=move |(id, title)| view! {
                     <button class="chat-item" class:active=move || ctx.current.get() == id on:click=move |_| ctx.current.set(id)>{title}</button>
+                } />
+                <For each=saved_items key=|c| (c.id, c.title.clone()) children=move |c| {
+                    let id = c.id;
+                    view! { <button class="chat-item saved" on:click=move |_| open_saved(ctx, id)>{c.title.clone()}</button> }
                 } />
             </nav>
             <ModelPicker />

@@ -28,6 +28,37 @@ pub struct SendRequest {
     pub conversation: Conversation,
     pub params: SamplingParams,
     pub policy: OverflowPolicy,
+    /// Where the exchange goes in the history; `None` keeps it out of it.
+    #[serde(default)]
+    pub record: Option<Record>,
+}
+
+/// How a reply is filed in the history store.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// `None` starts a new stored conversation.
+    pub conversation: Option<crate::ConversationId>,
+    /// The stored parent of the question (`None` for a first question).
+    pub parent: Option<crate::MessageId>,
+    /// Set when the question is already stored (regenerate): only the reply is added.
+    pub question: Option<crate::MessageId>,
+}
+
+/// Where an exchange was filed, sent once at the start of a recorded reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredIds {
+    pub conversation: crate::ConversationId,
+    pub question: crate::MessageId,
+    pub answer: crate::MessageId,
+}
+
+/// A stored conversation opened in the window: its active branch, with each
+/// reply already rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenedConversation {
+    pub view: crate::ConversationView,
+    /// One per branch message; `Some` for replies.
+    pub documents: Vec<Option<crate::Document>>,
 }
 
 /// One step of a streamed reply: the engine's event and, for text, the
@@ -36,4 +67,6 @@ pub struct SendRequest {
 pub struct ReplyUpdate {
     pub event: ChatEvent,
     pub patch: Option<crate::DocumentPatch>,
+    #[serde(default)]
+    pub stored: Option<StoredIds>,
 }

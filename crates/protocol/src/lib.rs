@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod app;
 mod model;
-pub use app::{ModelEntry, ModelStatus, ReplyUpdate, SendRequest};
+pub use app::{ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds};
 pub use model::{ModelFacts, PromptFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -273,3 +273,40 @@ async fn hostile_model_output_stays_inert() -> Result<()> {
     let _ = c.close().await;
     result
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conversations_survive_a_restart() -> Result<()> {
+    let dir = models_dir(&[])?;
+    let reply = root().join("tests/fixtures/code-reply.md");
+    let data = dir.path().join("data");
+    let env = [("DESK_FAKE_REPLY", reply.to_str().unwrap()), ("DESK_DATA_DIR", data.to_str().unwrap())];
+    {
+        let _driver = Driver::start(dir.path(), 4464, &env)?;
+        let c = connect(4464).await?;
+        let result = async {
+            wait_css(&c, "#model-ready", 30).await?;
+            ask(&c, "Reverse a string in Python, please").await?;
+            wait_idle(&c, 60).await?;
+            wait_css(&c, ".msg.assistant .code-block", 5).await
+        }
+        .await;
+        let _ = c.close().await;
+        result?;
+    }
+    // A fresh app on the same data folder lists the conversation and reopens it.
+    let _driver = Driver::start(dir.path(), 4474, &env)?;
+    let c = connect(4474).await?;
+    let result = async {
+        wait_css(&c, ".chat-item.saved", 20).await?;
+        let title = text_of(&c, ".chat-item.saved", false).await?.unwrap_or_default();
+        assert!(title.contains("Reverse a string"), "{title}");
+        click(&c, ".chat-item.saved", false).await?;
+        wait_css(&c, ".msg.assistant .code-block pre.code span[class]", 10).await?;
+        let question = text_of(&c, ".msg.user .bubble", false).await?.unwrap_or_default();
+        assert_eq!(question, "Reverse a string in Python, please");
+        shot(&c, "reopened.png").await
+    }
+    .await;
+    let _ = c.close().await;
+    result
+}
