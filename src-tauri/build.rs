@@ -10,6 +10,7 @@ fn main() {
         "open_link",
         "history_list",
         "history_open",
+        "history_search",
     ]);
     let attributes = tauri_build::Attributes::new().config_path("../tauri.conf.json").app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

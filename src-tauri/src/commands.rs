@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use desk_protocol::{
     Conversation, ConversationId, ConversationSummary, LoadProgress, ModelEntry, ModelFacts, ModelStatus, OpenedConversation, ReplyUpdate,
-    SendRequest,
+    SearchResults, SendRequest,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -56,6 +56,11 @@ pub async fn send(state: State<'_, AppState>, request: SendRequest, on_event: Ch
 #[tauri::command]
 pub fn history_list(state: State<'_, AppState>) -> Result<Vec<ConversationSummary>, UiError> {
     state.history()?.list()
+}
+
+#[tauri::command]
+pub fn history_search(state: State<'_, AppState>, query: String) -> Result<SearchResults, UiError> {
+    state.history()?.search(&query)
 }
 
 #[tauri::command]

@@ -38,6 +38,10 @@ impl History {
         self.with(|s| s.list(0, 200))
     }
 
+    pub fn search(&self, query: &str) -> Result<desk_protocol::SearchResults, UiError> {
+        self.with(|s| s.search(query, 0, 30))
+    }
+
     pub fn open_conversation(&self, id: desk_protocol::ConversationId) -> Result<OpenedConversation, UiError> {
         let view = self.with(|s| s.view(id))?;
         let documents = view

@@ -38,5 +38,6 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::open_link,
         commands::history_list,
         commands::history_open,
+        commands::history_search,
     ])
 }

@@ -1,6 +1,6 @@
 //! Chats, the model picker and the settings.
 
-use desk_protocol::{ConversationId, ConversationSummary, ModelEntry, ModelStatus, OpenedConversation, OverflowPolicy};
+use desk_protocol::{ConversationId, ConversationSummary, ModelEntry, ModelStatus, OpenedConversation, OverflowPolicy, SearchHit, SearchResults};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -68,6 +68,45 @@ pub fn Sidebar() -> impl IntoView {
             .filter(|c| !open.contains(&c.id) && (needle.is_empty() || c.title.to_lowercase().contains(&needle)))
             .collect::<Vec<_>>()
     };
+    // Full-text search over every stored message while the search box has text.
+    let hits = RwSignal::new(Vec::<SearchHit>::new());
+    Effect::new(move |_| {
+        let query = filter.get();
+        if query.trim().len() < 2 {
+            hits.set(Vec::new());
+            return;
+        }
+        spawn_local(async move {
+            #[derive(serde::Serialize)]
+            struct Args {
+                query: String,
+            }
+            if let Ok(found) = invoke::<SearchResults>("history_search", &Args { query: query.clone() }, &[]).await {
+                if filter.get_untracked() == query {
+                    hits.set(found.hits);
+                }
+            }
+        });
+    });
+    let hit_items = move || {
+        hits.get()
+            .into_iter()
+            .map(|h| {
+                let id = h.conversation_id;
+                let snippet = h
+                    .snippet
+                    .into_iter()
+                    .map(|p| if p.hit { view! { <mark>{p.text}</mark> }.into_any() } else { p.text.into_any() })
+                    .collect_view();
+                view! {
+                    <button class="search-hit" on:click=move |_| open_saved(ctx, id)>
+                        <span class="hit-title">{h.conversation_title}</span>
+                        <span class="hit-snippet">{snippet}</span>
+                    </button>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <aside class="sidebar">
             <button id="new-chat" class="primary" on:click=move |_| ctx.new_chat() title="Ctrl+N">"New chat"</button>
@@ -82,6 +121,7 @@ pub fn Sidebar() -> impl IntoView {
                     view! { <button class="chat-item saved" on:click=move |_| open_saved(ctx, id)>{c.title.clone()}</button> }
                 } />
             </nav>
+            <div class="search-hits" id="search-hits">{hit_items}</div>
             <ModelPicker />
             <SettingsPanel />
         </aside>

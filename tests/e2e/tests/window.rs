@@ -304,6 +304,11 @@ async fn conversations_survive_a_restart() -> Result<()> {
         wait_css(&c, ".msg.assistant .code-block pre.code span[class]", 10).await?;
         let question = text_of(&c, ".msg.user .bubble", false).await?.unwrap_or_default();
         assert_eq!(question, "Reverse a string in Python, please");
+        // Full-text search over stored messages, with the match marked.
+        c.find(Locator::Css("#search")).await?.send_keys("slicing").await?;
+        wait_css(&c, ".search-hit mark", 10).await?;
+        let hit = text_of(&c, ".search-hit", false).await?.unwrap_or_default();
+        assert!(hit.contains("slicing"), "{hit}");
         shot(&c, "reopened.png").await
     }
     .await;
