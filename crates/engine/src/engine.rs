@@ -17,6 +17,7 @@ use mistralrs::ModelDType;
 use crate::budget::{Fitted, Fitter};
 use crate::error::EngineError;
 use crate::prompt;
+use crate::text_tokenizer::{text_only, without_leading_space};
 use crate::{gguf, memory};
 
 /// Activation dtype on CPU. mistralrs's `Auto` picks a 16-bit type.
@@ -250,44 +251,4 @@ fn load_pipeline(path: &Path, options: &LoadOptions) -> Result<Loaded, String> {
         ((text, infill), meta.max_seq_len, meta.eos_tok.clone())
     };
     Ok((pipeline, tokenizer, max_seq_len, eos))
-}
-
-/// A copy of the model's tokenizer that can only produce text pieces, as
-/// SentencePiece does: `</s>` or `▁<PRE>` typed by a user stays text and never
-/// becomes a control token. mistralrs builds llama vocabularies as a Unigram
-/// model that still holds the control pieces, so they are renamed to strings
-/// with a plain space, which the normalizer (space -> `▁`) never lets through.
-/// Byte pieces keep their names: byte fallback looks them up by name.
-fn text_only(tok: &tokenizers::Tokenizer) -> Result<tokenizers::Tokenizer, String> {
-    let special: Vec<u32> = tok.get_added_tokens_decoder().iter().filter(|(_, t)| t.special).map(|(id, _)| *id).collect();
-    let text = tok.to_string(false).map_err(|e| e.to_string())?;
-    let mut json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let is_unigram = json.pointer("/model/type").and_then(|t| t.as_str()) == Some("Unigram");
-    if let (true, Some(vocab)) = (is_unigram, json.pointer_mut("/model/vocab").and_then(|v| v.as_array_mut())) {
-        for id in special {
-            if let Some(piece) = vocab.get_mut(id as usize).and_then(|e| e.get_mut(0)) {
-                let is_byte = piece.as_str().is_some_and(|p| p.len() == 6 && p.starts_with("<0x") && p.ends_with('>'));
-                if !is_byte {
-                    *piece = serde_json::json!(format!("control {id}"));
-                }
-            }
-        }
-    }
-    let mut out: tokenizers::Tokenizer = json.to_string().parse().map_err(|e: tokenizers::Error| e.to_string())?;
-    out.set_encode_special_tokens(true);
-    Ok(out)
-}
-
-/// A copy of `tok` whose normalizer does not prepend `▁` to the text.
-fn without_leading_space(tok: &tokenizers::Tokenizer) -> Result<tokenizers::Tokenizer, String> {
-    let text = tok.to_string(false).map_err(|e| e.to_string())?;
-    let mut json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    if let Some(list) = json.pointer_mut("/normalizer/normalizers").and_then(|v| v.as_array_mut()) {
-        list.retain(|n| n.get("type").and_then(|t| t.as_str()) != Some("Prepend"));
-    } else if json.pointer("/normalizer/type").and_then(|t| t.as_str()) == Some("Prepend") {
-        json["normalizer"] = serde_json::Value::Null;
-    }
-    let mut out: tokenizers::Tokenizer = json.to_string().parse().map_err(|e: tokenizers::Error| e.to_string())?;
-    out.set_encode_special_tokens(true);
-    Ok(out)
 }

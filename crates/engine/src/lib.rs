@@ -13,6 +13,7 @@ pub mod memory;
 pub mod prompt;
 mod sampler;
 mod stream;
+mod text_tokenizer;
 
 pub use budget::{fit, Fitted, Fitter};
 pub use engine::{Activations, Engine, LoadOptions};
