@@ -131,15 +131,16 @@ impl Backend for FakeBackend {
         _policy: OverflowPolicy,
     ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
         let chars: Vec<char> = self.reply.chars().collect();
-        let chunks: Vec<String> =
-            chars.chunks(self.chunk_chars).take(params.max_tokens.max(1)).map(|c| c.iter().collect()).collect();
+        let all = chars.chunks(self.chunk_chars);
+        let truncated = all.len() > params.max_tokens.max(1);
+        let chunks: Vec<String> = all.take(params.max_tokens.max(1)).map(|c| c.iter().collect()).collect();
         let prompt_tokens: usize = conv.messages.iter().map(|m| m.content.len() / 4 + 1).sum();
         let cancel = CancelHandle::default();
         let watch = cancel.clone();
         let delay = self.delay;
         let limit = self.context_limit();
         Box::pin(async move {
-            let events = async_stream(chunks, prompt_tokens, limit, delay, watch);
+            let events = async_stream(chunks, truncated, prompt_tokens, limit, delay, watch);
             Ok((events, cancel))
         })
     }
@@ -149,34 +150,50 @@ impl Backend for FakeBackend {
     }
 }
 
-fn async_stream(chunks: Vec<String>, prompt_tokens: usize, limit: usize, delay: Duration, cancel: CancelHandle) -> EventStream {
-    let started = ChatEvent::Started { prompt_tokens, context_limit: limit, dropped: None, seed: 0 };
-    let total = chunks.len();
-    let texts = futures::stream::iter(chunks).then(move |delta| async move {
-        tokio::time::sleep(delay).await;
-        delta
-    });
-    let cancel_check = cancel.clone();
-    let body = texts.take_while(move |_| futures::future::ready(!cancel_check.is_cancelled()));
-    let mut sent = String::new();
-    let mut count = 0usize;
-    let stream = futures::stream::once(futures::future::ready(started))
-        .chain(body.map(|delta| ChatEvent::Text { delta }))
-        .chain(futures::stream::once(futures::future::ready(ChatEvent::Usage(Usage::default()))))
-        .map(move |event| {
-            if let ChatEvent::Text { delta } = &event {
-                sent.push_str(delta);
-                count += 1;
+/// The fake's reply as events: Started, one Text per chunk (each after
+/// `delay`), then Usage and Stopped. Stop takes effect before the next chunk.
+fn async_stream(chunks: Vec<String>, truncated: bool, prompt_tokens: usize, limit: usize, delay: Duration, cancel: CancelHandle) -> EventStream {
+    struct State {
+        chunks: std::collections::VecDeque<String>,
+        sent: String,
+        count: usize,
+        started: bool,
+        done: bool,
+    }
+    let state = State { chunks: chunks.into(), sent: String::new(), count: 0, started: false, done: false };
+    let stream = futures::stream::unfold(state, move |mut s| {
+        let cancel = cancel.clone();
+        async move {
+            if s.done {
+                return None;
             }
-            if let ChatEvent::Usage(_) = event {
-                let reason = if count < total { StopReason::Cancelled } else { StopReason::MaxTokens };
-                return vec![
-                    ChatEvent::Usage(Usage { prompt_tokens, completion_tokens: count, ..Usage::default() }),
-                    ChatEvent::Stopped { reason, text: sent.clone() },
-                ];
+            if !s.started {
+                s.started = true;
+                return Some((vec![ChatEvent::Started { prompt_tokens, context_limit: limit, dropped: None, seed: 0 }], s));
             }
-            vec![event]
-        })
-        .flat_map(futures::stream::iter);
+            if !cancel.is_cancelled() {
+                if let Some(delta) = s.chunks.pop_front() {
+                    tokio::time::sleep(delay).await;
+                    if !cancel.is_cancelled() {
+                        s.sent.push_str(&delta);
+                        s.count += 1;
+                        return Some((vec![ChatEvent::Text { delta }], s));
+                    }
+                }
+            }
+            s.done = true;
+            let reason = if cancel.is_cancelled() {
+                StopReason::Cancelled
+            } else if truncated {
+                StopReason::MaxTokens
+            } else {
+                StopReason::EndOfText
+            };
+            let usage = Usage { prompt_tokens, completion_tokens: s.count, ..Usage::default() };
+            let end = vec![ChatEvent::Usage(usage), ChatEvent::Stopped { reason, text: std::mem::take(&mut s.sent) }];
+            Some((end, s))
+        }
+    })
+    .flat_map(futures::stream::iter);
     Box::pin(stream)
 }
