@@ -1,0 +1,1 @@
+//! HumanEval: problems, sandboxed test runs, pass@k.

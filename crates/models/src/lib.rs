@@ -1,0 +1,1 @@
+//! Code Llama model catalogue and downloads into the library.
