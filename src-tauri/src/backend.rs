@@ -95,6 +95,7 @@ impl FakeBackend {
             has_chat_template: false,
             tensor_count: 0,
             format: desk_protocol::PromptFormat::Completion,
+            ..Default::default()
         };
         Self { reply, chunk_chars: chunk_chars.max(1), delay, facts }
     }

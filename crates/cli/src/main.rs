@@ -9,6 +9,7 @@ mod history_html;
 mod infill;
 mod load;
 mod models;
+mod out;
 mod record;
 mod render_cmd;
 
@@ -29,7 +30,7 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Measure load time, time to first token, prompt and decode speed, peak memory.
     Bench(bench::BenchArgs),
-    /// List the GGUF models in the models folders with their header facts.
+    /// The model library: list, inspect PATH, catalog, pull NAME, import PATH, rm NAME.
     Models(models::ModelsArgs),
     /// Render a saved reply (markdown file) as the app shows it: text, --json document or --html page.
     Render(render_cmd::RenderArgs),

@@ -2,11 +2,10 @@
 //! `[BOS, ▁<PRE>] + encode(prefix) + [▁<SUF>] + encode_infill(suffix) + [▁<MID>]`,
 //! generated until `▁<EOT>`.
 
-use desk_protocol::{ModelFacts, SamplingParams};
+use desk_protocol::{Flavour, ModelFacts, SamplingParams};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::gguf::CODE_LLAMA_VOCAB;
 use crate::prompt::BOS;
 use crate::stream::ReplyStream;
 
@@ -17,18 +16,17 @@ pub const EOT: u32 = 32010;
 
 /// Code Llama 7B and 13B, base and Instruct, were trained to infill; Python and 34B were not.
 pub fn supports_infill(facts: &ModelFacts) -> Result<(), String> {
-    if facts.architecture != "llama" || facts.vocab_size != Some(CODE_LLAMA_VOCAB) {
-        return Err(format!("{} is not a Code Llama model (infilling needs Code Llama's 32016-token vocabulary)", facts.file_name));
+    match facts.code_llama {
+        None => Err(format!("{} is not a Code Llama model (infilling needs Code Llama's 32016-token vocabulary)", facts.file_name)),
+        Some(k) if k.flavour == Flavour::Python => {
+            Err("Code Llama - Python was not trained for infilling; use the base or Instruct 7B/13B model".into())
+        }
+        Some(k) if !k.infill => Err(format!(
+            "Code Llama {} was not trained for infilling; use a 7B or 13B model",
+            k.size_b.map_or("of this size".into(), |b| format!("{b}B"))
+        )),
+        Some(_) => Ok(()),
     }
-    let label = format!("{} {}", facts.name.as_deref().unwrap_or_default(), facts.file_name).to_ascii_lowercase();
-    if label.contains("python") {
-        return Err("Code Llama - Python was not trained for infilling; use the base or Instruct 7B/13B model".into());
-    }
-    // 7B has 32 layers, 13B 40, 34B 48.
-    if facts.block_count.unwrap_or(0) >= 48 || label.contains("34b") {
-        return Err("Code Llama 34B was not trained for infilling; use a 7B or 13B model".into());
-    }
-    Ok(())
 }
 
 /// The exact prompt for filling the hole between `prefix` and `suffix`.

@@ -1,7 +1,7 @@
 //! Will the model fit? Checked before loading so a too-big model is refused
 //! with numbers instead of sending the machine into swap.
 
-use desk_protocol::ModelFacts;
+use desk_protocol::{FitEstimate, ModelFacts};
 
 use crate::error::EngineError;
 
@@ -31,12 +31,32 @@ pub fn available_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// The estimate against the memory available now.
+pub fn estimate(facts: &ModelFacts, context: usize) -> FitEstimate {
+    let total = estimate_bytes(facts, context);
+    let available = available_bytes();
+    FitEstimate {
+        context: context as u64,
+        weights_bytes: facts.file_size,
+        kv_cache_bytes: kv_cache_bytes(facts, context),
+        overhead_bytes: OVERHEAD,
+        total_bytes: total,
+        available_bytes: available,
+        fits: available.is_none_or(|a| total <= a),
+    }
+}
+
+/// The context a model runs at when none is asked for.
+pub fn default_context(facts: &ModelFacts) -> usize {
+    facts.context_length.unwrap_or(4096) as usize
+}
+
 pub fn check_fits(facts: &ModelFacts, context: usize) -> Result<(), EngineError> {
-    let needed = estimate_bytes(facts, context);
-    match available_bytes() {
-        Some(available) if needed > available => Err(EngineError::OutOfMemoryRisk {
+    let fit = estimate(facts, context);
+    match fit.available_bytes {
+        Some(available) if !fit.fits => Err(EngineError::OutOfMemoryRisk {
             path: facts.path.clone(),
-            needed_mib: needed / MIB,
+            needed_mib: fit.total_bytes / MIB,
             available_mib: available / MIB,
         }),
         _ => Ok(()),
@@ -69,6 +89,7 @@ mod tests {
             has_chat_template: false,
             tensor_count: 291,
             format: PromptFormat::CodeLlamaInstruct,
+            ..Default::default()
         };
         assert_eq!(kv_cache_bytes(&facts, 16384), 8 << 30);
         assert_eq!(estimate_bytes(&facts, 16384), 4_080_000_000 + (8 << 30) + OVERHEAD);

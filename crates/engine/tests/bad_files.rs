@@ -112,3 +112,88 @@ async fn unsupported_architecture_is_named() {
     let err = load(&p).await;
     assert!(matches!(err, EngineError::UnsupportedArchitecture { ref architecture, .. } if architecture == "mamba"), "{err}");
 }
+
+/// Every cut of the demo model, from inside the magic to one byte short, is an
+/// error of its own kind, quickly: a partial download must never reach mistralrs.
+#[test]
+fn truncated_at_every_section_boundary() {
+    let full = std::fs::read(common::demo_model()).unwrap();
+    let h = gguf::read_header(&common::demo_model()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cut.gguf");
+    let len = full.len() as u64;
+    let last = h.tensors.iter().max_by_key(|t| t.offset).unwrap();
+    let cuts = [
+        0, 2, 4, 6, 8, 12, 16, 20, 24, 25, 40, 1_000, 100_000,
+        h.data_start - 1, h.data_start, h.data_start + 1,
+        h.data_start + last.offset, h.data_start + last.offset + 1, len - 1,
+    ];
+    for cut in cuts {
+        write(&p, &full[..cut as usize]);
+        let t0 = std::time::Instant::now();
+        let err = gguf::read_header(&p).and_then(|h| gguf::facts_from_header(&p, &h)).expect_err(&format!("cut at {cut}"));
+        assert!(
+            matches!(err, EngineError::NotGguf { .. } | EngineError::Truncated { .. } | EngineError::Corrupt { .. }),
+            "cut at {cut}: {err}"
+        );
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5), "cut at {cut} took {:?}", t0.elapsed());
+    }
+}
+
+fn two_tensor_file(p: &Path) -> Vec<u8> {
+    let mut w = gguf::write::GgufWriter::new();
+    w.meta("general.architecture", gguf::write::MetaValue::Str("llama".into()));
+    w.tensor("a", &[8], vec![0.0; 8]).tensor("b", &[8], vec![1.0; 8]);
+    w.write(p).unwrap();
+    std::fs::read(p).unwrap()
+}
+
+/// The byte index of tensor `b`'s offset field in its tensor-info record.
+fn offset_field_of_b(bytes: &[u8]) -> usize {
+    let mut info = 1u64.to_le_bytes().to_vec();
+    info.extend(b"b");
+    info.extend(1u32.to_le_bytes());
+    info.extend(8u64.to_le_bytes());
+    info.extend(0u32.to_le_bytes());
+    bytes.windows(info.len()).position(|w| w == info).unwrap() + info.len()
+}
+
+#[test]
+fn overlapping_and_misaligned_tensors_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("overlap.gguf");
+    let mut bytes = two_tensor_file(&p);
+    gguf::read_header(&p).expect("the untouched file is valid");
+    let at = offset_field_of_b(&bytes);
+    assert_eq!(bytes[at..at + 8], 32u64.to_le_bytes());
+    bytes[at..at + 8].copy_from_slice(&0u64.to_le_bytes());
+    write(&p, &bytes);
+    let err = gguf::read_header(&p).unwrap_err();
+    assert!(matches!(err, EngineError::Corrupt { ref reason, .. } if reason.contains("overlap")), "{err}");
+    bytes[at..at + 8].copy_from_slice(&4u64.to_le_bytes());
+    write(&p, &bytes);
+    let err = gguf::read_header(&p).unwrap_err();
+    assert!(matches!(err, EngineError::Corrupt { ref reason, .. } if reason.contains("alignment")), "{err}");
+    // An offset of 2^63 must not overflow into a small number.
+    bytes[at..at + 8].copy_from_slice(&(1u64 << 63).to_le_bytes());
+    write(&p, &bytes);
+    assert!(gguf::read_header(&p).is_err());
+}
+
+#[tokio::test]
+async fn hostile_chat_templates_are_refused_before_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("template.gguf");
+    for (template, says) in [
+        ("{% include '/etc/passwd' %}", "include"),
+        ("{% for i in range(1000000000) %}{{ i }}{% endfor %}", "range"),
+        ("{% for a in messages %}{% for b in messages %}{% for c in messages %}{% for d in messages %}{{ d }}{% endfor %}{% endfor %}{% endfor %}{% endfor %}", "loops"),
+    ] {
+        let mut w = gguf::write::GgufWriter::new();
+        w.meta("general.architecture", gguf::write::MetaValue::Str("llama".into()));
+        w.meta("tokenizer.chat_template", gguf::write::MetaValue::Str(template.into()));
+        w.write(&p).unwrap();
+        let err = load(&p).await;
+        assert!(matches!(err, EngineError::Corrupt { ref reason, .. } if reason.contains(says)), "{template}: {err}");
+    }
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 mod app;
 mod model;
 pub use app::{ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds};
-pub use model::{ModelFacts, PromptFormat};
+pub use model::{CodeLlama, FitEstimate, Flavour, ModelFacts, Modes, PromptFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,6 +1,8 @@
 //! Reading (and, for fixtures, writing) GGUF files without loading weights.
 
+mod flavour;
 mod read;
+mod template;
 mod types;
 pub mod write;
 
@@ -37,9 +39,16 @@ pub fn facts_from_header(path: &Path, h: &GgufHeader) -> Result<ModelFacts, Engi
     let vocab_size = h
         .array_len("tokenizer.ggml.tokens")
         .or_else(|| h.get_u64(&arch_key("vocab_size")));
-    let has_chat_template = h.get_str("tokenizer.chat_template").is_some_and(|t| !t.trim().is_empty());
+    let template = h.get_str("tokenizer.chat_template").filter(|t| !t.trim().is_empty());
+    if let Some(t) = template {
+        template::check(t).map_err(|reason| EngineError::Corrupt { path: shown.clone(), reason })?;
+    }
+    let has_chat_template = template.is_some();
     let file_type = h.get_u64("general.file_type").map(|v| v as u32);
     let format = choose_format(&architecture, vocab_size, name.as_deref(), &file_name, has_chat_template);
+    let block_count = h.get_u64(&arch_key("block_count"));
+    let code_llama = flavour::code_llama(&architecture, vocab_size, name.as_deref(), &file_name, block_count);
+    let parameter_count = h.tensors.iter().map(|t| t.dims.iter().product::<u64>()).sum();
     Ok(ModelFacts {
         path: shown,
         file_name,
@@ -47,7 +56,7 @@ pub fn facts_from_header(path: &Path, h: &GgufHeader) -> Result<ModelFacts, Engi
         gguf_version: h.version,
         context_length: h.get_u64(&arch_key("context_length")),
         rope_freq_base: h.get_f32(&arch_key("rope.freq_base")),
-        block_count: h.get_u64(&arch_key("block_count")),
+        block_count,
         embedding_length: h.get_u64(&arch_key("embedding_length")),
         head_count: h.get_u64(&arch_key("attention.head_count")),
         head_count_kv: h.get_u64(&arch_key("attention.head_count_kv")),
@@ -59,6 +68,9 @@ pub fn facts_from_header(path: &Path, h: &GgufHeader) -> Result<ModelFacts, Engi
         has_chat_template,
         tensor_count: h.tensors.len() as u64,
         format,
+        parameter_count,
+        code_llama,
+        modes: flavour::modes(format, code_llama),
     })
 }
 

@@ -34,6 +34,8 @@ pub struct TensorInfo {
 pub struct GgufHeader {
     pub version: u32,
     pub file_size: u64,
+    /// Where tensor data begins: the end of the header, aligned.
+    pub data_start: u64,
     /// Scalars and strings; arrays are kept only as their length, except the
     /// ones a caller asked to keep in full.
     pub metadata: BTreeMap<String, GgufValue>,
@@ -245,12 +247,16 @@ pub fn read_header(path: &Path) -> Result<GgufHeader, EngineError> {
         return Err(r.corrupt(format!("alignment {alignment} is invalid")));
     }
     let data_start = r.pos.div_ceil(alignment) * alignment;
+    let mut spans = Vec::with_capacity(tensors.len());
     for t in &tensors {
         let bytes = tensor_bytes(t.ggml_type, &t.dims)
             .ok_or_else(|| r.corrupt(format!("tensor `{}` has an unknown type {} or impossible shape", t.name, t.ggml_type)))?;
         let end = data_start.checked_add(t.offset).and_then(|s| s.checked_add(bytes));
+        if t.offset % alignment != 0 {
+            return Err(r.corrupt(format!("tensor `{}` starts at offset {}, not a multiple of the alignment {alignment}", t.name, t.offset)));
+        }
         match end {
-            Some(end) if end <= len => {}
+            Some(end) if end <= len => spans.push((t.offset, t.offset + bytes, &t.name)),
             _ => {
                 return Err(EngineError::Truncated {
                     path: shown,
@@ -259,5 +265,10 @@ pub fn read_header(path: &Path) -> Result<GgufHeader, EngineError> {
             }
         }
     }
-    Ok(GgufHeader { version, file_size: len, metadata, tensors })
+    // Two tensors sharing bytes is never a real model: it is a crafted file.
+    spans.sort_unstable();
+    if let Some(w) = spans.windows(2).find(|w| w[1].0 < w[0].1) {
+        return Err(r.corrupt(format!("tensors `{}` and `{}` overlap in the file", w[0].2, w[1].2)));
+    }
+    Ok(GgufHeader { version, file_size: len, data_start, metadata, tensors })
 }
