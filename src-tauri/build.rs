@@ -3,6 +3,9 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "list_models",
         "load_model",
+        "estimate_fit",
+        "complete",
+        "fill",
         "model_status",
         "send",
         "stop",

@@ -24,18 +24,41 @@ pub trait Backend: Send + Sync {
         policy: OverflowPolicy,
     ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
     fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>>;
+    /// Continue `text` (completion mode).
+    fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
+    /// Fill the hole between `prefix` and `suffix`.
+    fn infill<'a>(
+        &'a self,
+        prefix: &'a str,
+        suffix: &'a str,
+        params: &'a SamplingParams,
+    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
+}
+
+/// What to load: a file, and the context to allocate (`None` = the model's own).
+#[derive(Debug, Clone)]
+pub struct LoadRequest {
+    pub path: PathBuf,
+    pub context: Option<usize>,
 }
 
 /// Loads a backend for a model file, reporting progress.
-pub type Loader = Arc<dyn Fn(PathBuf, Box<dyn FnMut(LoadProgress) + Send>) -> BoxFuture<'static, Result<Arc<dyn Backend>, EngineError>> + Send + Sync>;
+pub type Loader =
+    Arc<dyn Fn(LoadRequest, Box<dyn FnMut(LoadProgress) + Send>) -> BoxFuture<'static, Result<Arc<dyn Backend>, EngineError>> + Send + Sync>;
 
 pub fn engine_loader() -> Loader {
-    Arc::new(|path, progress| {
+    Arc::new(|request, progress| {
         Box::pin(async move {
-            let engine = Engine::load(&path, LoadOptions::default(), progress).await?;
+            let options = LoadOptions { context_len: request.context, ..LoadOptions::default() };
+            let engine = Engine::load(&request.path, options, progress).await?;
             Ok(Arc::new(engine) as Arc<dyn Backend>)
         })
     })
+}
+
+fn boxed(stream: desk_engine::ReplyStream) -> (EventStream, CancelHandle) {
+    let cancel = stream.cancel_handle();
+    (Box::pin(stream) as EventStream, cancel)
 }
 
 impl Backend for Engine {
@@ -54,14 +77,21 @@ impl Backend for Engine {
         params: &'a SamplingParams,
         policy: OverflowPolicy,
     ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
-        Box::pin(async move {
-            let stream = Engine::stream(self, conv, params, policy).await?;
-            let cancel = stream.cancel_handle();
-            Ok((Box::pin(stream) as EventStream, cancel))
-        })
+        Box::pin(async move { Ok(boxed(Engine::stream(self, conv, params, policy).await?)) })
     }
     fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>> {
         Box::pin(async move { Ok(self.prompt_tokens(conv).await?.len()) })
+    }
+    fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        Box::pin(async move { Ok(boxed(Engine::complete(self, text, params).await?)) })
+    }
+    fn infill<'a>(
+        &'a self,
+        prefix: &'a str,
+        suffix: &'a str,
+        params: &'a SamplingParams,
+    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        Box::pin(async move { Ok(boxed(Engine::infill(self, prefix, suffix, params).await?)) })
     }
 }
 
@@ -95,6 +125,8 @@ impl FakeBackend {
             has_chat_template: false,
             tensor_count: 0,
             format: desk_protocol::PromptFormat::Completion,
+            // Scripted text serves every mode, so UI tests can drive each pane.
+            modes: desk_protocol::Modes { chat: true, complete: true, infill: true },
             ..Default::default()
         };
         Self { reply, chunk_chars: chunk_chars.max(1), delay, facts }
@@ -104,7 +136,8 @@ impl FakeBackend {
     pub fn loader_from_env() -> Option<Loader> {
         let file = std::env::var_os("DESK_FAKE_REPLY")?;
         let delay_ms = std::env::var("DESK_FAKE_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-        Some(Arc::new(move |path, _progress| {
+        Some(Arc::new(move |request: LoadRequest, _progress| {
+            let path = request.path;
             let file = PathBuf::from(&file);
             Box::pin(async move {
                 let reply = std::fs::read_to_string(&file)
@@ -131,23 +164,35 @@ impl Backend for FakeBackend {
         params: &'a SamplingParams,
         _policy: OverflowPolicy,
     ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
-        let chars: Vec<char> = self.reply.chars().collect();
-        let all = chars.chunks(self.chunk_chars);
-        let truncated = all.len() > params.max_tokens.max(1);
-        let chunks: Vec<String> = all.take(params.max_tokens.max(1)).map(|c| c.iter().collect()).collect();
         let prompt_tokens: usize = conv.messages.iter().map(|m| m.content.len() / 4 + 1).sum();
-        let cancel = CancelHandle::default();
-        let watch = cancel.clone();
-        let delay = self.delay;
-        let limit = self.context_limit();
-        Box::pin(async move {
-            let events = async_stream(chunks, truncated, prompt_tokens, limit, delay, watch);
-            Ok((events, cancel))
-        })
+        Box::pin(async move { Ok(self.scripted(prompt_tokens, params)) })
     }
     fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>> {
         let n = conv.messages.iter().map(|m| m.content.len() / 4 + 1).sum();
         Box::pin(async move { Ok(n) })
+    }
+    fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        Box::pin(async move { Ok(self.scripted(text.len() / 4 + 1, params)) })
+    }
+    fn infill<'a>(
+        &'a self,
+        prefix: &'a str,
+        suffix: &'a str,
+        params: &'a SamplingParams,
+    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        Box::pin(async move { Ok(self.scripted((prefix.len() + suffix.len()) / 4 + 3, params)) })
+    }
+}
+
+impl FakeBackend {
+    fn scripted(&self, prompt_tokens: usize, params: &SamplingParams) -> (EventStream, CancelHandle) {
+        let chars: Vec<char> = self.reply.chars().collect();
+        let all = chars.chunks(self.chunk_chars);
+        let truncated = all.len() > params.max_tokens.max(1);
+        let chunks: Vec<String> = all.take(params.max_tokens.max(1)).map(|c| c.iter().collect()).collect();
+        let cancel = CancelHandle::default();
+        let events = async_stream(chunks, truncated, prompt_tokens, self.context_limit(), self.delay, cancel.clone());
+        (events, cancel)
     }
 }
 

@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 
 use desk_protocol::{
-    Conversation, ConversationId, ConversationSummary, LoadProgress, ModelEntry, ModelFacts, ModelStatus, OpenedConversation, ReplyUpdate,
-    SearchResults, SendRequest,
+    CompleteRequest, Conversation, ConversationId, ConversationSummary, FillRequest, FitEstimate, LoadProgress, ModelEntry, ModelFacts, ModelStatus,
+    OpenedConversation, ReplyUpdate, SearchResults, SendRequest,
 };
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::UiError;
 use crate::render::Streaming;
-use crate::reply::run_reply_with;
+use crate::reply::{run_plain, run_reply_with};
 use crate::state::AppState;
 
 #[tauri::command]
@@ -28,12 +28,37 @@ pub fn model_status(state: State<'_, AppState>) -> ModelStatus {
 pub async fn load_model(
     state: State<'_, AppState>,
     path: Option<String>,
+    context: Option<usize>,
     on_progress: Channel<LoadProgress>,
 ) -> Result<ModelFacts, UiError> {
     let progress = Box::new(move |p: LoadProgress| {
         let _ = on_progress.send(p);
     });
-    state.load(path.map(PathBuf::from), progress).await
+    state.load(path.map(PathBuf::from), context, progress).await
+}
+
+/// Memory a model needs at `context` tokens, before anything is loaded.
+#[tauri::command]
+pub fn estimate_fit(state: State<'_, AppState>, path: String, context: Option<usize>) -> Result<FitEstimate, UiError> {
+    state.estimate(std::path::Path::new(&path), context)
+}
+
+/// Continue the user's text (completion mode), streamed like a reply.
+#[tauri::command]
+pub async fn complete(state: State<'_, AppState>, request: CompleteRequest, on_event: Channel<ReplyUpdate>) -> Result<(), UiError> {
+    let backend = state.backend().await?;
+    let started = backend.complete(&request.text, &request.params).await?;
+    run_plain(&state, started, &on_event).await;
+    Ok(())
+}
+
+/// Fill the hole between a prefix and a suffix (Code Llama infilling).
+#[tauri::command]
+pub async fn fill(state: State<'_, AppState>, request: FillRequest, on_event: Channel<ReplyUpdate>) -> Result<(), UiError> {
+    let backend = state.backend().await?;
+    let started = backend.infill(&request.prefix, &request.suffix, &request.params).await?;
+    run_plain(&state, started, &on_event).await;
+    Ok(())
 }
 
 #[tauri::command]

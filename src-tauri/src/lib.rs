@@ -31,6 +31,9 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
     base.manage(state).invoke_handler(tauri::generate_handler![
         commands::list_models,
         commands::load_model,
+        commands::estimate_fit,
+        commands::complete,
+        commands::fill,
         commands::model_status,
         commands::send,
         commands::stop,

@@ -70,3 +70,17 @@ pub async fn run_reply_with(
     register(None);
     Ok(())
 }
+
+/// Completion and fill output: plain code, not markdown, so no renderer and
+/// no history; Stop works as for replies.
+pub async fn run_plain(
+    state: &crate::state::AppState,
+    (mut events, cancel): (crate::backend::EventStream, CancelHandle),
+    channel: &tauri::ipc::Channel<ReplyUpdate>,
+) {
+    state.set_current(Some(cancel));
+    while let Some(event) = events.next().await {
+        let _ = channel.send(ReplyUpdate { event, patch: None, stored: None });
+    }
+    state.set_current(None);
+}

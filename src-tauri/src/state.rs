@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use desk_engine::{discover, CancelHandle};
-use desk_protocol::{LoadProgress, ModelEntry, ModelFacts, ModelStatus};
+use desk_engine::{discover, gguf, memory, CancelHandle};
+use desk_protocol::{FitEstimate, LoadProgress, ModelEntry, ModelFacts, ModelStatus};
 use tokio::sync::watch;
 
-use crate::backend::{Backend, Loader};
+use crate::backend::{Backend, LoadRequest, Loader};
 use crate::error::UiError;
 use crate::history::History;
 
@@ -59,16 +59,25 @@ impl AppState {
                     Ok(f) => (Some(f), None),
                     Err(e) => (None, Some(e.to_string())),
                 };
-                ModelEntry { path: path.display().to_string(), file_name, facts, error }
+                let fit = facts.as_ref().map(|f| memory::estimate(f, memory::default_context(f)));
+                ModelEntry { path: path.display().to_string(), file_name, facts, error, fit }
             })
             .collect()
     }
 
-    /// Load `path` (default: the first usable model). Messages sent meanwhile
-    /// wait for it; a failure is kept so they get its message.
+    /// What loading `path` at `context` tokens would need, read from its header only.
+    pub fn estimate(&self, path: &std::path::Path, context: Option<usize>) -> Result<FitEstimate, UiError> {
+        let facts = gguf::inspect(path)?;
+        Ok(memory::estimate(&facts, context.unwrap_or_else(|| memory::default_context(&facts))))
+    }
+
+    /// Load `path` (default: the first usable model) with `context` tokens
+    /// (default: the model's own). Messages sent meanwhile wait for it; a
+    /// failure is kept so they get its message.
     pub async fn load(
         &self,
         path: Option<PathBuf>,
+        context: Option<usize>,
         progress: Box<dyn FnMut(LoadProgress) + Send>,
     ) -> Result<ModelFacts, UiError> {
         let path = match path {
@@ -79,7 +88,7 @@ impl AppState {
         };
         let shown = path.display().to_string();
         self.slot.send_replace(Slot::Loading { path: shown.clone() });
-        match (self.loader)(path, progress).await {
+        match (self.loader)(LoadRequest { path, context }, progress).await {
             Ok(backend) => {
                 let facts = backend.facts();
                 self.slot.send_replace(Slot::Ready(backend));

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use desk_engine::EngineError;
 use desk_protocol::{ChatEvent, Conversation, Message, ModelStatus, OverflowPolicy, ReplyUpdate, SamplingParams, SendRequest, StopReason};
-use desk_shell::backend::{Backend, FakeBackend, Loader};
+use desk_shell::backend::{Backend, FakeBackend, LoadRequest, Loader};
 use desk_shell::reply::run_reply;
 use desk_shell::AppState;
 
 fn fake_loader(reply: &'static str, delay: Duration, load_time: Duration) -> Loader {
-    Arc::new(move |path: PathBuf, _progress| {
+    Arc::new(move |request: LoadRequest, _progress| {
         Box::pin(async move {
+            let path: PathBuf = request.path;
             tokio::time::sleep(load_time).await;
             if path.ends_with("broken.gguf") {
                 return Err(EngineError::NotGguf { path: path.display().to_string(), reason: "it looks like a text file".into() });
@@ -43,7 +44,7 @@ async fn a_message_sent_while_loading_waits_for_the_model() {
     let state = Arc::new(AppState::new(fake_loader("Hello **world**", Duration::ZERO, Duration::from_millis(300)), vec![]));
     let loading = {
         let s = state.clone();
-        tokio::spawn(async move { s.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await })
+        tokio::spawn(async move { s.load(Some(PathBuf::from("/m/demo.gguf")), None, Box::new(|_| {})).await })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(matches!(state.status(), ModelStatus::Loading { .. }));
@@ -58,12 +59,12 @@ async fn a_message_sent_while_loading_waits_for_the_model() {
 #[tokio::test]
 async fn a_failed_load_is_reported_and_a_later_load_works() {
     let state = AppState::new(fake_loader("ok", Duration::ZERO, Duration::ZERO), vec![]);
-    let err = state.load(Some(PathBuf::from("/m/broken.gguf")), Box::new(|_| {})).await.unwrap_err();
+    let err = state.load(Some(PathBuf::from("/m/broken.gguf")), None, Box::new(|_| {})).await.unwrap_err();
     assert!(err.to_string().contains("not a GGUF"), "{err}");
     assert!(matches!(state.status(), ModelStatus::Failed { ref error, .. } if error.contains("not a GGUF")));
     let err = state.backend().await.err().expect("no backend after a failed load");
     assert!(err.to_string().contains("not a GGUF"), "{err}");
-    state.load(Some(PathBuf::from("/m/good.gguf")), Box::new(|_| {})).await.unwrap();
+    state.load(Some(PathBuf::from("/m/good.gguf")), None, Box::new(|_| {})).await.unwrap();
     assert!(state.backend().await.is_ok());
 }
 
@@ -71,7 +72,7 @@ async fn a_failed_load_is_reported_and_a_later_load_works() {
 async fn stop_keeps_the_partial_reply() {
     let long = "word ".repeat(200).leak();
     let state = Arc::new(AppState::new(fake_loader(long, Duration::from_millis(5), Duration::ZERO), vec![]));
-    state.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await.unwrap();
+    state.load(Some(PathBuf::from("/m/demo.gguf")), None, Box::new(|_| {})).await.unwrap();
     let stopper = {
         let s = state.clone();
         tokio::spawn(async move {
@@ -90,7 +91,7 @@ async fn stop_keeps_the_partial_reply() {
 #[tokio::test]
 async fn text_deltas_arrive_with_rendered_block_patches() {
     let state = AppState::new(fake_loader("Intro.\n\n```python\nprint('hi')\n```\n", Duration::ZERO, Duration::ZERO), vec![]);
-    state.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await.unwrap();
+    state.load(Some(PathBuf::from("/m/demo.gguf")), None, Box::new(|_| {})).await.unwrap();
     let updates = collect(&state, &request("code please")).await;
     let mut blocks: Vec<desk_protocol::Block> = Vec::new();
     for u in &updates {
@@ -153,7 +154,7 @@ async fn replies_are_filed_in_the_history_and_reopen_rendered() {
     let data = tempfile::tempdir().unwrap();
     let state = AppState::new(fake_loader("Use `rev`:\n\n```rust\nfn r(s: &str) -> String { s.chars().rev().collect() }\n```\n", Duration::ZERO, Duration::ZERO), vec![])
         .with_history(History::open(data.path()).unwrap());
-    state.load(Some(PathBuf::from("/m/demo.gguf")), Box::new(|_| {})).await.unwrap();
+    state.load(Some(PathBuf::from("/m/demo.gguf")), None, Box::new(|_| {})).await.unwrap();
     let history = state.history().unwrap();
     let mut req = request("How do I reverse a string in Rust?");
     req.record = Some(Record::default());
@@ -186,4 +187,41 @@ async fn replies_are_filed_in_the_history_and_reopen_rendered() {
     desk_shell::reply::run_reply_with(backend.as_ref(), &req, &mut renderer, recorder, |_| {}, &mut |_| {}).await.unwrap();
     let opened = history.open_conversation(stored.conversation).unwrap();
     assert_eq!(opened.view.branch[1].siblings.len(), 2, "the regenerated reply is a sibling branch");
+}
+
+#[tokio::test]
+async fn the_context_setting_reaches_the_loader_and_prices_the_kv_cache() {
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let seen2 = seen.clone();
+    let loader: Loader = Arc::new(move |request: LoadRequest, _progress| {
+        *seen2.lock().unwrap() = Some(request.context);
+        Box::pin(async move { Ok(Arc::new(FakeBackend::new(&request.path, "x".into(), 1, Duration::ZERO)) as Arc<dyn Backend>) })
+    });
+    let state = AppState::new(loader, vec![]);
+    state.load(Some(PathBuf::from("/m/demo.gguf")), Some(2048), Box::new(|_| {})).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), Some(Some(2048)));
+
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let small = state.estimate(&demo, Some(4096)).unwrap();
+    let big = state.estimate(&demo, Some(8192)).unwrap();
+    // SmolLM2-135M: 30 layers x 2 x 3 KV heads x 64 dims x 2 bytes per token.
+    assert_eq!(small.kv_cache_bytes, 30 * 2 * 3 * 64 * 2 * 4096);
+    assert_eq!(big.kv_cache_bytes, 2 * small.kv_cache_bytes);
+    assert_eq!(big.total_bytes - small.total_bytes, small.kv_cache_bytes);
+    assert!(state.estimate(Path::new("/nonexistent.gguf"), None).is_err());
+}
+
+#[tokio::test]
+async fn completion_and_fill_stream_on_the_backend() {
+    let state = AppState::new(fake_loader("    return a + b", Duration::ZERO, Duration::ZERO), vec![]);
+    state.load(Some(PathBuf::from("/m/demo.gguf")), None, Box::new(|_| {})).await.unwrap();
+    let backend = state.backend().await.unwrap();
+    let (prefix, suffix) = desk_protocol::split_at_marker("def add(a, b):\n<FILL>\n").unwrap();
+    let (events, _cancel) = backend.infill(prefix, suffix, &SamplingParams::default()).await.unwrap();
+    let events: Vec<ChatEvent> = futures::StreamExt::collect(events).await;
+    let text = events.iter().find_map(|e| match e {
+        ChatEvent::Stopped { text, .. } => Some(text.clone()),
+        _ => None,
+    });
+    assert_eq!(text.as_deref(), Some("    return a + b"));
 }

@@ -55,6 +55,8 @@ pub struct Engine {
     pub(crate) format: PromptFormat,
     pub(crate) context_limit: usize,
     pub(crate) eos: Vec<u32>,
+    /// The id a plain-text prompt starts with, when the model wants one.
+    pub(crate) bos: Option<u32>,
     encode: Arc<dyn Fn(&str) -> Result<Vec<u32>, EngineError> + Send + Sync>,
     encode_infill: Arc<dyn Fn(&str) -> Result<Vec<u32>, EngineError> + Send + Sync>,
     pub load_ms: u64,
@@ -74,6 +76,9 @@ impl Engine {
         let header = gguf::read_header(path)?;
         let facts = gguf::facts_from_header(path, &header)?;
         gguf::check_supported(&facts)?;
+        let bos_id = header.get_u64("tokenizer.ggml.bos_token_id").map_or(prompt::BOS, |b| b as u32);
+        // Llama-family files omit the flag and want BOS; files that set it to false do not.
+        let bos = header.get_bool("tokenizer.ggml.add_bos_token").unwrap_or(true).then_some(bos_id);
         let model_ctx = facts.context_length.unwrap_or(4096) as usize;
         let wanted_ctx = options.context_len.unwrap_or(model_ctx).max(16);
         if options.check_memory {
@@ -111,6 +116,7 @@ impl Engine {
             context_limit: wanted_ctx.min(max_seq_len),
             facts,
             eos,
+            bos,
             encode,
             encode_infill,
             load_ms,
@@ -142,7 +148,7 @@ impl Engine {
     pub async fn prompt_tokens(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
         match self.format {
             PromptFormat::CodeLlamaInstruct => prompt::code_llama_instruct(conv, &|t: &str| self.encode(t)),
-            PromptFormat::Completion => prompt::completion(conv, &|t: &str| self.encode(t)),
+            PromptFormat::Completion => prompt::completion(conv, self.bos, &|t: &str| self.encode(t)),
             PromptFormat::ChatTemplate => self.apply_chat_template(conv).await,
         }
     }

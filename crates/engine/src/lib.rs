@@ -4,6 +4,7 @@
 //! CLI and the tests all go through [`Engine`].
 
 mod budget;
+mod complete;
 pub mod discover;
 mod engine;
 mod error;

@@ -66,7 +66,7 @@ pub fn code_llama_instruct(conv: &Conversation, enc: &dyn Encoder) -> Result<Vec
 }
 
 /// Base and Python models just continue the text.
-pub fn completion(conv: &Conversation, enc: &dyn Encoder) -> Result<Vec<u32>, EngineError> {
+pub fn completion(conv: &Conversation, bos: Option<u32>, enc: &dyn Encoder) -> Result<Vec<u32>, EngineError> {
     let mut text = String::new();
     if let Some(sys) = &conv.system {
         text.push_str(sys);
@@ -77,8 +77,16 @@ pub fn completion(conv: &Conversation, enc: &dyn Encoder) -> Result<Vec<u32>, En
     if text.is_empty() {
         return Err(EngineError::NoQuestion);
     }
-    let mut tokens = vec![BOS];
-    tokens.extend(enc.encode(&text)?);
+    continuation(&text, bos, enc)
+}
+
+/// Plain text the model continues: base and Python models, `desk complete`.
+pub fn continuation(text: &str, bos: Option<u32>, enc: &dyn Encoder) -> Result<Vec<u32>, EngineError> {
+    if text.is_empty() {
+        return Err(EngineError::NoQuestion);
+    }
+    let mut tokens: Vec<u32> = bos.into_iter().collect();
+    tokens.extend(enc.encode(text)?);
     Ok(tokens)
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatEvent, Conversation, ModelFacts, OverflowPolicy, SamplingParams};
+use crate::{ChatEvent, Conversation, FitEstimate, ModelFacts, OverflowPolicy, SamplingParams};
 
 /// A GGUF found in a models folder, usable or not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -12,6 +12,33 @@ pub struct ModelEntry {
     pub facts: Option<ModelFacts>,
     /// Why the file cannot be used, in words.
     pub error: Option<String>,
+    /// Memory needed at the model's own context, against what is available.
+    #[serde(default)]
+    pub fit: Option<FitEstimate>,
+}
+
+/// Plain continuation of the user's text (completion mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompleteRequest {
+    pub text: String,
+    pub params: SamplingParams,
+}
+
+/// Fill the hole between `prefix` and `suffix` (Code Llama infilling).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FillRequest {
+    pub prefix: String,
+    pub suffix: String,
+    pub params: SamplingParams,
+}
+
+/// Where a hole is marked in pasted code.
+pub const FILL_MARKER: &str = "<FILL>";
+
+/// Split `code` at its one `<FILL>` marker; `None` when there is none or more than one.
+pub fn split_at_marker(code: &str) -> Option<(&str, &str)> {
+    let (prefix, suffix) = code.split_once(FILL_MARKER)?;
+    (!suffix.contains(FILL_MARKER)).then_some((prefix, suffix))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +77,16 @@ pub struct StoredIds {
     pub conversation: crate::ConversationId,
     pub question: crate::MessageId,
     pub answer: crate::MessageId,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_marker_splits_the_code() {
+        assert_eq!(super::split_at_marker("a<FILL>b"), Some(("a", "b")));
+        assert_eq!(super::split_at_marker("ab"), None);
+        assert_eq!(super::split_at_marker("a<FILL>b<FILL>"), None);
+    }
 }
 
 /// A stored conversation opened in the window: its active branch, with each

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 
 mod app;
 mod model;
-pub use app::{ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds};
+pub use app::{
+    split_at_marker, CompleteRequest, FillRequest, ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds,
+    FILL_MARKER,
+};
 pub use model::{CodeLlama, FitEstimate, Flavour, ModelFacts, Modes, PromptFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,6 +49,12 @@ impl GgufHeader {
             _ => None,
         }
     }
+    pub fn get_bool(&self, key: &str) -> Option<bool> {
+        match self.metadata.get(key)? {
+            GgufValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
     pub fn get_u64(&self, key: &str) -> Option<u64> {
         self.metadata.get(key)?.as_u64()
     }
