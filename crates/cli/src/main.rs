@@ -4,6 +4,8 @@ mod args;
 mod ask;
 mod bench;
 mod chat;
+mod complete;
+mod eval;
 mod history;
 mod history_html;
 mod infill;
@@ -38,6 +40,10 @@ enum Command {
     History(history::HistoryArgs),
     /// Fill a hole in code (Code Llama 7B/13B): a <FILL> marker, or --at LINE:COL.
     Infill(infill::InfillArgs),
+    /// Continue text or code (completion mode, for base and Python models).
+    Complete(complete::CompleteArgs),
+    /// Benchmarks of answer quality: humaneval (pass@k) and infill, tests run in a sandbox.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -58,6 +64,8 @@ fn main() -> std::process::ExitCode {
             Command::Render(a) => render_cmd::run(a),
             Command::History(a) => history::run(a),
             Command::Infill(a) => infill::run(a).await,
+            Command::Complete(a) => complete::run(a).await,
+            Command::Eval(a) => eval::run(a).await,
         }
     });
     // mistralrs keeps engine threads alive; leave without waiting for them.

@@ -1,0 +1,71 @@
+//! `desk complete`: the model continues your text (Code Llama base and Python,
+//! or any model), streamed to stdout.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use desk_engine::LoadOptions;
+use desk_protocol::{ChatEvent, StopReason};
+use futures::StreamExt;
+
+use crate::args::{GenArgs, ModelArgs};
+use crate::load::load;
+
+#[derive(Args, Debug)]
+pub struct CompleteArgs {
+    /// Text to continue: a file, or stdin when omitted.
+    pub file: Option<PathBuf>,
+    /// Print only the continuation, not the text before it.
+    #[arg(long)]
+    pub only_new: bool,
+    #[command(flatten)]
+    pub gen: GenArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+pub async fn run(args: CompleteArgs) -> Result<()> {
+    let text = match &args.file {
+        Some(f) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
+        None => {
+            if std::io::stdin().is_terminal() {
+                bail!("pipe the text to continue on stdin or give a FILE");
+            }
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            s
+        }
+    };
+    let engine = load(&args.model, LoadOptions::default()).await?;
+    let mut stream = engine.complete(&text, &args.gen.sampling()).await?;
+    let mut out = std::io::stdout().lock();
+    if !args.only_new && !args.model.json {
+        out.write_all(text.as_bytes())?;
+    }
+    let (mut continuation, mut reason, mut usage) = (String::new(), StopReason::EndOfText, None);
+    while let Some(event) = stream.next().await {
+        match event {
+            ChatEvent::Text { delta } if !args.model.json => {
+                out.write_all(delta.as_bytes())?;
+                out.flush()?;
+            }
+            ChatEvent::Usage(u) => usage = Some(u),
+            ChatEvent::Stopped { reason: r, text } => {
+                continuation = text;
+                reason = r;
+            }
+            _ => {}
+        }
+    }
+    if args.model.json {
+        writeln!(out, "{}", serde_json::json!({ "continuation": continuation, "reason": reason, "usage": usage }))?;
+    } else {
+        writeln!(out)?;
+    }
+    if let StopReason::Error { message } = reason {
+        bail!("generation failed: {message}");
+    }
+    Ok(())
+}
