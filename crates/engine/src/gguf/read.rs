@@ -200,11 +200,15 @@ pub fn read_header(path: &Path) -> Result<GgufHeader, EngineError> {
     if meta.is_dir() {
         return Err(EngineError::NotFound { path: shown, reason: "it is a folder, not a file".into() });
     }
-    let len = meta.len();
+    parse_header(BufReader::with_capacity(1 << 16, file), meta.len(), shown)
+}
+
+/// Validate a header from any reader of `len` bytes (the fuzz target feeds memory).
+pub fn parse_header(reader: impl Read, len: u64, shown: String) -> Result<GgufHeader, EngineError> {
     if len == 0 {
         return Err(EngineError::NotGguf { path: shown, reason: "the file is empty".into() });
     }
-    let mut r = Bounded { inner: BufReader::with_capacity(1 << 16, file), pos: 0, len, path: shown.clone() };
+    let mut r = Bounded { inner: reader, pos: 0, len, path: shown.clone() };
     if len < 4 {
         return Err(EngineError::NotGguf { path: shown, reason: format!("only {len} bytes long") });
     }
