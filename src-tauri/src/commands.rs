@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use desk_protocol::{
-    CompleteRequest, Conversation, ConversationId, ConversationSummary, FillRequest, FitEstimate, LoadProgress, ModelEntry, ModelFacts, ModelStatus,
-    OpenedConversation, ReplyUpdate, SearchResults, SendRequest,
+    CatalogEntry, CompleteRequest, Conversation, ConversationId, ConversationSummary, FillRequest, FitEstimate, LoadProgress, ModelEntry, ModelFacts, ModelStatus,
+    OpenedConversation, PullProgress, ReplyUpdate, SearchResults, SendRequest,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -112,4 +112,38 @@ pub fn open_link(url: String) -> Result<(), UiError> {
     }
     let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
     std::process::Command::new(opener).arg(url.trim()).spawn().map(|_| ()).map_err(|e| UiError::Other(format!("cannot open the browser: {e}")))
+}
+
+/// The Code Llama files the app can download, marked when already present.
+#[tauri::command]
+pub fn catalog(state: State<'_, AppState>) -> Vec<CatalogEntry> {
+    crate::library::catalog(&state.library)
+}
+
+/// Download a catalogue model into the library (resumable, SHA-256 checked).
+#[tauri::command]
+pub async fn pull_model(state: State<'_, AppState>, name: String, on_progress: Channel<PullProgress>) -> Result<String, UiError> {
+    let progress = move |p: PullProgress| {
+        let _ = on_progress.send(p);
+    };
+    let path = crate::library::pull(&state.downloads, state.library.clone(), &name, progress).await?;
+    Ok(path.display().to_string())
+}
+
+/// Stop the running download; its partial file is kept for a later resume.
+#[tauri::command]
+pub fn cancel_pull(state: State<'_, AppState>) -> bool {
+    state.downloads.cancel()
+}
+
+/// Check a GGUF on disk and copy (or link) it into the library.
+#[tauri::command]
+pub fn import_model(state: State<'_, AppState>, path: String, link: bool) -> Result<ModelEntry, UiError> {
+    crate::library::import(&state.library, &path, link)
+}
+
+/// Delete a model from the library folder (never a file elsewhere).
+#[tauri::command]
+pub fn remove_model(state: State<'_, AppState>, file_name: String) -> Result<(), UiError> {
+    crate::library::remove(&state.library, &file_name)
 }

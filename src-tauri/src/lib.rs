@@ -4,6 +4,7 @@ pub mod backend;
 mod commands;
 pub mod error;
 pub mod history;
+pub mod library;
 pub mod render;
 pub mod reply;
 pub mod state;
@@ -34,6 +35,11 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::estimate_fit,
         commands::complete,
         commands::fill,
+        commands::catalog,
+        commands::pull_model,
+        commands::cancel_pull,
+        commands::import_model,
+        commands::remove_model,
         commands::model_status,
         commands::send,
         commands::stop,

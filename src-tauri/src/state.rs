@@ -21,6 +21,9 @@ enum Slot {
 
 pub struct AppState {
     pub history: Option<History>,
+    /// Where downloads and imports go (the data folder's `models/`).
+    pub library: PathBuf,
+    pub downloads: crate::library::Downloads,
     loader: Loader,
     pub models_dirs: Vec<PathBuf>,
     slot: watch::Sender<Slot>,
@@ -29,7 +32,15 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(loader: Loader, models_dirs: Vec<PathBuf>) -> Self {
-        Self { history: None, loader, models_dirs, slot: watch::Sender::new(Slot::NoModel), current: Mutex::new(None) }
+        Self {
+            history: None,
+            library: desk_engine::library::library_dir(),
+            downloads: Default::default(),
+            loader,
+            models_dirs,
+            slot: watch::Sender::new(Slot::NoModel),
+            current: Mutex::new(None),
+        }
     }
 
     pub fn with_history(mut self, history: History) -> Self {

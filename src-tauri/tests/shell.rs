@@ -225,3 +225,46 @@ async fn completion_and_fill_stream_on_the_backend() {
     });
     assert_eq!(text.as_deref(), Some("    return a + b"));
 }
+
+#[path = "../../crates/models/tests/support/mod.rs"]
+#[allow(dead_code)]
+mod hub;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_library_downloads_imports_and_removes_inside_its_folder() {
+    use desk_shell::library;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("models");
+    // The catalogue, with nothing present yet.
+    let cat = library::catalog(&lib);
+    assert_eq!(cat.len(), 27);
+    assert!(cat.iter().all(|e| !e.present));
+
+    // A download from a fake hub, with progress reaching the UI side.
+    let bytes = hub::content(1 << 20);
+    let fake = hub::FakeHub::start(vec![hub::FakeFile::new("TheBloke/CodeLlama-7B-GGUF", "codellama-7b.Q4_K_M.gguf", bytes.clone())], hub::Behaviour::default());
+    std::env::set_var("DESK_HF_ENDPOINT", fake.endpoint());
+    let downloads = library::Downloads::default();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let path = library::pull(&downloads, lib.clone(), "codellama-7b:q4_k_m", move |p| seen2.lock().unwrap().push(p)).await.unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(seen.lock().unwrap().last().map(|p| p.downloaded), Some(1 << 20));
+    assert!(library::catalog(&lib).iter().any(|e| e.present && e.file == "codellama-7b.Q4_K_M.gguf"));
+    assert!(!downloads.cancel(), "nothing runs after the download ended");
+
+    // Import validates the header: the demo model goes in, a text file does not.
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let entry = library::import(&lib, demo.to_str().unwrap(), true).unwrap();
+    assert!(entry.fit.is_some() && entry.facts.is_some());
+    let text = dir.path().join("notes.gguf");
+    std::fs::write(&text, "not a model").unwrap();
+    assert!(library::import(&lib, text.to_str().unwrap(), false).is_err());
+    assert!(!lib.join("notes.gguf").exists());
+
+    // Removal takes bare names only.
+    assert!(library::remove(&lib, "../notes.gguf").is_err());
+    assert!(text.exists());
+    library::remove(&lib, "SmolLM2-135M-Instruct.Q4_1.gguf").unwrap();
+    assert!(demo.exists(), "removing a linked model leaves its target alone");
+}

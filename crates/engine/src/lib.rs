@@ -10,6 +10,7 @@ mod engine;
 mod error;
 pub mod gguf;
 pub mod infill;
+pub mod library;
 pub mod memory;
 pub mod prompt;
 mod sampler;

@@ -17,6 +17,30 @@ pub struct ModelEntry {
     pub fit: Option<FitEstimate>,
 }
 
+/// A Code Llama file the app can download.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogEntry {
+    /// Command-line name, e.g. `codellama-7b-instruct:q4_k_m`.
+    pub name: String,
+    pub repo: String,
+    pub file: String,
+    pub flavour: crate::Flavour,
+    pub size_b: u32,
+    pub quant: String,
+    /// From the model card; the exact size comes from the hub at download time.
+    pub approx_bytes: u64,
+    pub infill: bool,
+    /// Already in the library.
+    pub present: bool,
+}
+
+/// How far a download is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullProgress {
+    pub downloaded: u64,
+    pub total: u64,
+}
+
 /// Plain continuation of the user's text (completion mode).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompleteRequest {

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 mod app;
 mod model;
 pub use app::{
-    split_at_marker, CompleteRequest, FillRequest, ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds,
+    split_at_marker, CatalogEntry, CompleteRequest, FillRequest, ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds,
+    PullProgress,
     FILL_MARKER,
 };
 pub use model::{CodeLlama, FitEstimate, Flavour, ModelFacts, Modes, PromptFormat};
