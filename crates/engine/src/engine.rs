@@ -18,7 +18,7 @@ use crate::budget::{Fitted, Fitter};
 use crate::error::EngineError;
 use crate::prompt;
 use crate::text_tokenizer::{text_only, without_leading_space};
-use crate::{gguf, memory};
+use crate::{context, gguf, memory};
 
 /// Activation dtype on CPU. mistralrs's `Auto` picks a 16-bit type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,6 +81,8 @@ impl Engine {
         let bos = header.get_bool("tokenizer.ggml.add_bos_token").unwrap_or(true).then_some(bos_id);
         let model_ctx = facts.context_length.unwrap_or(4096) as usize;
         let wanted_ctx = options.context_len.unwrap_or(model_ctx).max(16);
+        context::check(&facts, wanted_ctx)?;
+        let overlay = context::overlay(&facts, wanted_ctx, &crate::discover::data_dir().join("cache"))?;
         if options.check_memory {
             memory::check_fits(&facts, wanted_ctx)?;
         }
@@ -91,7 +93,7 @@ impl Engine {
         let owned = path.to_path_buf();
         let prefix_cache_n = options.prefix_cache_n;
         // A panic inside mistralrs surfaces as a JoinError here, not as a dead app.
-        let (pipeline, (tokenizer, infill_tokenizer), max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, &options))
+        let (pipeline, (tokenizer, infill_tokenizer), max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, overlay.as_deref(), &options))
             .await
             .map_err(|e| load_err(format!("the loader crashed: {e}")))?
             .map_err(load_err)?;
@@ -217,18 +219,21 @@ type Tokenizers = (tokenizers::Tokenizer, tokenizers::Tokenizer);
 type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, Tokenizers, usize, Vec<u32>);
 
 /// Runs on a blocking thread: mistralrs reads and dequantizes weights synchronously.
-fn load_pipeline(path: &Path, options: &LoadOptions) -> Result<Loaded, String> {
+fn load_pipeline(path: &Path, overlay: Option<&Path>, options: &LoadOptions) -> Result<Loaded, String> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let loader = GGUFLoaderBuilder::new(None, None, dir.display().to_string(), vec![file], GGUFSpecificConfig::default(), false, None)
         .build();
+    // The overlay comes last: its context length wins when mistralrs merges metadata.
+    let mut filenames = vec![path.to_path_buf()];
+    filenames.extend(overlay.map(Path::to_path_buf));
     // Empty tokenizer/config paths make mistralrs take both from the GGUF itself;
     // no path here names anything remote, so nothing is fetched.
     let paths: Box<dyn ModelPaths> = Box::new(LocalModelPaths {
         tokenizer_filename: PathBuf::new(),
         config_filename: PathBuf::new(),
         template_filename: None,
-        filenames: vec![path.to_path_buf()],
+        filenames,
         adapter_paths: AdapterPaths::None,
         gen_conf: None,
         preprocessor_config: None,

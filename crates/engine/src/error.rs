@@ -19,6 +19,8 @@ pub enum EngineError {
     Load { path: String, reason: String },
     #[error("the conversation needs {needed} tokens (prompt {prompt} + reply {reply}) but the context holds {limit}; shorten it or choose a policy that drops old turns")]
     ContextOverflow { needed: usize, prompt: usize, reply: usize, limit: usize },
+    #[error("a context of {asked} tokens is more than {max}, {why}")]
+    ContextTooLong { asked: usize, max: usize, why: String },
     #[error("nothing to answer: the conversation must end with a user message")]
     NoQuestion,
     #[error("the conversation is malformed: {0}")]

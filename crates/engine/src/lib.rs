@@ -5,6 +5,7 @@
 
 mod budget;
 mod complete;
+pub mod context;
 pub mod discover;
 mod engine;
 mod error;

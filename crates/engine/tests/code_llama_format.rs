@@ -132,3 +132,29 @@ async fn infill_is_refused_for_python_flavour_and_other_models() {
     let err = demo.infill("a", "b", &SamplingParams::greedy(2)).await.err().expect("refused");
     assert!(err.to_string().contains("not a Code Llama model"), "{err}");
 }
+
+/// Past the 16k Code Llama was trained on, up to 100k: the context asked for
+/// is what mistralrs allocates (through the metadata overlay), and it generates.
+#[tokio::test]
+async fn code_llama_runs_past_its_trained_context_up_to_100k() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("DESK_DATA_DIR", dir.path());
+    let path = dir.path().join("codellama-7b-instruct.fixture.gguf");
+    write_code_llama_fixture(&path, "CodeLlama 7B Instruct (fixture)");
+    for ctx in [4096, 32_768] {
+        let options = LoadOptions { context_len: Some(ctx), ..LoadOptions::default() };
+        let engine = Engine::load(&path, options, |_| {}).await.unwrap();
+        assert_eq!(engine.context_limit(), ctx);
+        let reply = engine
+            .stream(&conv(None, &["hi"]), &SamplingParams::greedy(3), desk_protocol::OverflowPolicy::Error)
+            .await
+            .unwrap()
+            .collect_reply(|_| {})
+            .await;
+        assert!(!matches!(reply.reason, StopReason::Error { .. }), "{reply:?}");
+    }
+    assert!(dir.path().join("cache/context-llama-32768.gguf").exists(), "the overlay is kept for the next load");
+    let options = LoadOptions { context_len: Some(200_000), ..LoadOptions::default() };
+    let err = Engine::load(&path, options, |_| {}).await.err().expect("200k is refused");
+    assert!(matches!(err, desk_engine::EngineError::ContextTooLong { max: 100_000, .. }), "{err}");
+}

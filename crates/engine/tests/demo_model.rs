@@ -139,3 +139,14 @@ async fn overflow_policies_drop_what_they_say() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_context_setting_is_what_the_engine_allocates() {
+    let engine = common::load_demo(Some(2048)).await;
+    assert_eq!(engine.context_limit(), 2048);
+    // Not Code Llama: no running past the 8192 tokens it was trained on.
+    let options = desk_engine::LoadOptions { context_len: Some(16_384), ..Default::default() };
+    let err = desk_engine::Engine::load(&common::demo_model(), options, |_| {}).await.err().expect("refused");
+    assert!(matches!(err, desk_engine::EngineError::ContextTooLong { max: 8192, .. }), "{err}");
+    assert!(err.to_string().contains("not a Code Llama model"), "{err}");
+}
