@@ -29,12 +29,13 @@ pub async fn load_model(
     state: State<'_, AppState>,
     path: Option<String>,
     context: Option<usize>,
+    force: Option<bool>,
     on_progress: Channel<LoadProgress>,
 ) -> Result<ModelFacts, UiError> {
     let progress = Box::new(move |p: LoadProgress| {
         let _ = on_progress.send(p);
     });
-    state.load(path.map(PathBuf::from), context, progress).await
+    state.load_request(path.map(PathBuf::from), context, force.unwrap_or(false), progress).await
 }
 
 /// Memory a model needs at `context` tokens, before anything is loaded.

@@ -91,6 +91,17 @@ impl AppState {
         context: Option<usize>,
         progress: Box<dyn FnMut(LoadProgress) + Send>,
     ) -> Result<ModelFacts, UiError> {
+        self.load_request(path, context, false, progress).await
+    }
+
+    /// [`load`](Self::load), with `force` skipping the memory check after the user confirmed.
+    pub async fn load_request(
+        &self,
+        path: Option<PathBuf>,
+        context: Option<usize>,
+        force: bool,
+        progress: Box<dyn FnMut(LoadProgress) + Send>,
+    ) -> Result<ModelFacts, UiError> {
         let path = match path {
             Some(p) => p,
             None => discover::default_model(&self.models_dirs).inspect_err(|e| {
@@ -99,7 +110,7 @@ impl AppState {
         };
         let shown = path.display().to_string();
         self.slot.send_replace(Slot::Loading { path: shown.clone() });
-        match (self.loader)(LoadRequest { path, context }, progress).await {
+        match (self.loader)(LoadRequest { path, context, force }, progress).await {
             Ok(backend) => {
                 let facts = backend.facts();
                 self.slot.send_replace(Slot::Ready(backend));

@@ -15,6 +15,9 @@ pub struct ModelArgs {
     /// Machine-readable output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Load even when the memory estimate says the model will not fit.
+    #[arg(long)]
+    pub ignore_memory_check: bool,
 }
 
 #[derive(Args, Debug, Clone)]

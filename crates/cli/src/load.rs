@@ -14,7 +14,7 @@ pub async fn load(args: &ModelArgs, options: LoadOptions) -> Result<Engine> {
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
     bar.enable_steady_tick(Duration::from_millis(120));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let options = LoadOptions { context_len: args.ctx, ..options };
+    let options = LoadOptions { context_len: args.ctx, check_memory: options.check_memory && !args.ignore_memory_check, ..options };
     let progress_bar = bar.clone();
     let engine = Engine::load(&path, options, move |p| {
         let msg = match p.stage {
@@ -27,7 +27,10 @@ pub async fn load(args: &ModelArgs, options: LoadOptions) -> Result<Engine> {
     })
     .await;
     bar.finish_and_clear();
-    let engine = engine?;
+    let engine = engine.map_err(|e| match e {
+        desk_engine::EngineError::OutOfMemoryRisk { .. } => anyhow::anyhow!("{e}; pass --ignore-memory-check to load it anyway"),
+        e => e.into(),
+    })?;
     if !args.json {
         eprintln!(
             "loaded {} ({}, {:?} format, context {}) in {:.1}s",
