@@ -144,12 +144,7 @@ fn stream_into(session: Session, question: usize, answer: usize, settings: Setti
         let record = desk_protocol::Record { conversation: d.stored_conv, parent, question: stored_question };
         (d.tree.conversation(system, question), record)
     });
-    let params = SamplingParams {
-        temperature: settings.temperature,
-        top_p: settings.top_p,
-        max_tokens: settings.max_tokens,
-        ..SamplingParams::default()
-    };
+    let params = settings.params();
     let request = SendRequest { conversation, params, policy: settings.policy, record: Some(record) };
     busy.set(true);
     let sink = data.clone();
@@ -213,5 +208,12 @@ fn on_update(d: &mut SessionData, question: usize, answer: usize, update: ReplyU
             }
             info.reason = Some(reason);
         }
+    }
+}
+
+impl Settings {
+    /// Sampling for a reply, a completion or a fill.
+    pub fn params(&self) -> SamplingParams {
+        SamplingParams { temperature: self.temperature, top_p: self.top_p, max_tokens: self.max_tokens, ..SamplingParams::default() }
     }
 }

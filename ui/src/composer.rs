@@ -1,0 +1,111 @@
+//! The chat composer, with a live count of what the next prompt will take.
+
+use desk_protocol::{Conversation, Message, ModelStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::app::Ctx;
+use crate::chat::send_text;
+use crate::ipc::invoke;
+
+/// Counting waits for a pause in typing: a pasted file is tokenized once, not per key.
+const COUNT_AFTER_MS: u64 = 300;
+
+#[component]
+pub fn Composer() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let text = RwSignal::new(String::new());
+    let tokens = RwSignal::new(None::<usize>);
+    let typed = RwSignal::new(0u64);
+    let send = move || {
+        let t = text.get_untracked();
+        if !t.trim().is_empty() && !ctx.busy.get_untracked() {
+            text.set(String::new());
+            tokens.set(None);
+            send_text(ctx, t);
+        }
+    };
+    let on_input = move |value: String| {
+        let empty = value.trim().is_empty();
+        text.set(value);
+        let seq = typed.get_untracked() + 1;
+        typed.set(seq);
+        if empty {
+            tokens.set(None);
+            return;
+        }
+        set_timeout(
+            move || {
+                if typed.get_untracked() == seq {
+                    count_prompt(ctx, text.get_untracked(), move |n| {
+                        if typed.get_untracked() == seq {
+                            tokens.set(Some(n));
+                        }
+                    });
+                }
+            },
+            std::time::Duration::from_millis(COUNT_AFTER_MS),
+        );
+    };
+    let queued = move || matches!(ctx.status.get(), ModelStatus::Loading { .. }) && ctx.busy.get();
+    let count = move || {
+        let n = tokens.get()?;
+        let limit = match ctx.status.get() {
+            ModelStatus::Ready { context_limit, .. } => Some(context_limit),
+            _ => None,
+        };
+        let over = limit.is_some_and(|l| n > l);
+        let label = match limit {
+            Some(l) if n > l => format!("{n} tokens: more than the {l}-token context"),
+            Some(l) => format!("{n} of {l} tokens"),
+            None => format!("{n} tokens"),
+        };
+        Some(view! { <span id="composer-tokens" class="tokens" class:over=over title="The conversation so far plus this message">{label}</span> })
+    };
+    view! {
+        <footer class="composer">
+            <textarea
+                id="composer"
+                node_ref=ctx.composer
+                placeholder="Ask about code — paste a snippet, Enter to send, Shift+Enter for a new line"
+                prop:value=move || text.get()
+                on:input=move |e| on_input(event_target_value(&e))
+                on:keydown=move |e: web_sys::KeyboardEvent| {
+                    if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
+                        e.prevent_default();
+                        send();
+                    }
+                }
+            ></textarea>
+            <div class="actions">
+                {count}
+                {move || queued().then(|| view! { <span class="queued">"Queued until the model is loaded"</span> })}
+                <Show
+                    when=move || ctx.busy.get()
+                    fallback=move || view! { <button id="send" class="primary" on:click=move |_| send()>"Send"</button> }
+                >
+                    <button id="stop" class="danger" on:click=move |_| spawn_local(async move {
+                        let _ = invoke::<bool>("stop", &(), &[]).await;
+                    })>"Stop"</button>
+                </Show>
+            </div>
+        </footer>
+    }
+}
+
+/// Tokens of the visible branch plus `draft` as the next question.
+fn count_prompt(ctx: Ctx, draft: String, done: impl FnOnce(usize) + 'static) {
+    let Some(session) = ctx.session_untracked() else { return };
+    let system = ctx.settings.with_untracked(|s| (!s.system.trim().is_empty()).then(|| s.system.clone()));
+    let mut conversation: Conversation = session.data.with_untracked(|d| d.tree.conversation(system, d.tree.last()));
+    conversation.messages.push(Message::user(draft));
+    spawn_local(async move {
+        #[derive(serde::Serialize)]
+        struct Args {
+            conversation: Conversation,
+        }
+        if let Ok(n) = invoke::<usize>("count_tokens", &Args { conversation }, &[]).await {
+            done(n);
+        }
+    });
+}
