@@ -1,152 +1,20 @@
 //! The real app in a real window: Xvfb + WebKitWebDriver + tauri-driver,
-//! driven over WebDriver, on the demo model (and a scripted fake for hostile output).
+//! driven over WebDriver, on the demo model (and a scripted fake for hostile
+//! output, the Complete and Fill panes, the context setting and huge pastes).
 //! Needs `.ci/test` (or `.ci/setup`) to have built the app with the UI embedded.
 
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+#[path = "window/context.rs"]
+mod context;
+#[path = "window/modes.rs"]
+mod modes;
+
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
-use fantoccini::{Client, ClientBuilder, Locator};
+use anyhow::{Context, Result};
+use fantoccini::{Client, Locator};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn app_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let app = target.join("release/codellama-desk");
-    assert!(app.exists(), "{} is missing: run `bash .ci/test`, which builds the app with its UI first", app.display());
-    app
-}
-
-fn artifacts() -> PathBuf {
-    let dir = root().join("target/e2e-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// tauri-driver in its own process group: killing only it would leave
-/// WebKitWebDriver holding the output pipe, and the test run would hang.
-struct Driver(Child);
-
-impl Driver {
-    fn start(cwd: &Path, port: u16, env: &[(&str, &str)]) -> Result<Self> {
-        let mut cmd = Command::new("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
-            .current_dir(cwd)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().context("tauri-driver not found: `bash .ci/setup` installs it")?;
-        std::thread::sleep(Duration::from_millis(800));
-        Ok(Driver(child))
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        unsafe {
-            libc::killpg(self.0.id() as i32, libc::SIGKILL);
-        }
-        let _ = self.0.wait();
-    }
-}
-
-async fn connect(port: u16) -> Result<Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "wry".into());
-    caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
-    let mut last = None;
-    for _ in 0..20 {
-        match ClientBuilder::rustls()?.capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => return Ok(c),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    bail!("could not start a WebDriver session: {last:?}")
-}
-
-async fn wait_css(c: &Client, css: &str, secs: u64) -> Result<()> {
-    for _ in 0..secs * 4 {
-        if count(c, css).await? > 0 {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    bail!("waiting for `{css}` timed out after {secs}s")
-}
-
-/// Queried in page JavaScript: element handles go stale while a reply re-renders.
-async fn count(c: &Client, css: &str) -> Result<usize> {
-    let n = c.execute("return document.querySelectorAll(arguments[0]).length", vec![css.into()]).await?;
-    Ok(n.as_u64().unwrap_or(0) as usize)
-}
-
-/// Text of the first (`last = false`) or last match of `css`, if any.
-async fn text_of(c: &Client, css: &str, last: bool) -> Result<Option<String>> {
-    let v = c
-        .execute(
-            "const all = document.querySelectorAll(arguments[0]); const e = arguments[1] ? all[all.length - 1] : all[0]; return e ? e.innerText : null",
-            vec![css.into(), last.into()],
-        )
-        .await?;
-    Ok(v.as_str().map(str::to_string))
-}
-
-/// Click the first or last match of `css` from page JavaScript.
-async fn click(c: &Client, css: &str, last: bool) -> Result<()> {
-    let ok = c
-        .execute(
-            "const all = document.querySelectorAll(arguments[0]); const e = arguments[1] ? all[all.length - 1] : all[0]; if (!e) return false; e.click(); return true",
-            vec![css.into(), last.into()],
-        )
-        .await?;
-    if ok != serde_json::Value::Bool(true) {
-        bail!("nothing to click at `{css}`");
-    }
-    Ok(())
-}
-
-/// Wait until no reply is streaming.
-async fn wait_idle(c: &Client, secs: u64) -> Result<()> {
-    for _ in 0..secs * 4 {
-        if count(c, ".msg.assistant.streaming").await? == 0 && count(c, "#send").await? == 1 {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    bail!("a reply was still streaming after {secs}s")
-}
-
-async fn ask(c: &Client, text: &str) -> Result<()> {
-    wait_css(c, "#composer", 10).await?;
-    c.find(Locator::Css("#composer")).await?.send_keys(text).await?;
-    click(c, "#send", false).await
-}
-
-async fn shot(c: &Client, name: &str) -> Result<()> {
-    std::fs::write(artifacts().join(name), c.screenshot().await?)?;
-    Ok(())
-}
-
-fn models_dir(extra: &[(&str, &str)]) -> Result<tempfile::TempDir> {
-    let dir = tempfile::tempdir()?;
-    std::fs::create_dir(dir.path().join("models"))?;
-    let demo = root().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-    std::os::unix::fs::symlink(&demo, dir.path().join("models/a-demo.gguf"))?;
-    std::os::unix::fs::symlink(&demo, dir.path().join("models/b-demo-copy.gguf"))?;
-    for (name, text) in extra {
-        std::fs::write(dir.path().join("models").join(name), text)?;
-    }
-    Ok(dir)
-}
+use common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chat_with_the_demo_model_in_a_real_window() -> Result<()> {
@@ -210,27 +78,13 @@ async fn chat_flow(c: &Client) -> Result<()> {
     assert!(first.contains("Python"), "{first}");
     assert_eq!(count(c, ".msg.user").await?, 2, "the original branch with both questions is back");
 
-    // Switch model: the other file loads and the header says so.
-    let picker = c.find(Locator::Css("#model-picker")).await?;
-    picker.select_by_value(&picker_value(c, "b-demo-copy.gguf").await?).await?;
-    for _ in 0..240 {
-        if text_of(c, "#model-ready", false).await?.is_some_and(|t| t.contains("b-demo-copy.gguf")) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    bail!("switching the model did not finish")
-}
+    // Completion on the real model; Fill is off for a model that is not Code Llama.
+    modes::demo_model_modes(c).await?;
 
-async fn picker_value(c: &Client, file: &str) -> Result<String> {
-    for option in c.find_all(Locator::Css("#model-picker option")).await? {
-        if let Some(v) = option.attr("value").await? {
-            if v.ends_with(file) {
-                return Ok(v);
-            }
-        }
-    }
-    bail!("{file} is not in the model picker")
+    // Switch model: the other file loads and the header says so.
+    click(c, ".model-card[data-file='b-demo-copy.gguf'] .load", false).await?;
+    wait_text(c, "#model-ready", 60, |t| t.contains("b-demo-copy.gguf")).await?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
