@@ -17,6 +17,10 @@ pub struct BenchArgs {
     /// Activation dtype on CPU.
     #[arg(long, value_enum, default_value_t = Dtype::Auto)]
     pub dtype: Dtype,
+    /// Also measure a follow-up question in the same chat: the pasted prompt
+    /// should come from the prefix cache, so turn 2 pays only for new tokens.
+    #[arg(long)]
+    pub turn2: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -42,7 +46,8 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         Dtype::Bf16 => Activations::Bf16,
     };
     let mut model_args = args.model.clone();
-    let needed = args.prompt_tokens + args.gen_tokens;
+    // Turn 2 holds the paste, both replies and the question wrapping.
+    let needed = if args.turn2 { args.prompt_tokens + 3 * args.gen_tokens + 256 } else { args.prompt_tokens + args.gen_tokens };
     model_args.ctx = Some(model_args.ctx.unwrap_or(needed).max(needed));
     let engine = load(&model_args, LoadOptions { activations, ..LoadOptions::default() }).await?;
     let unit = engine.encode(FILLER)?;
@@ -84,10 +89,40 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             println!("peak RSS         {rss:.0} MiB");
         }
     }
+    if args.turn2 {
+        let t = turn2(&engine, &unit, args.prompt_tokens, args.gen_tokens).await?;
+        if args.model.json {
+            println!("{}", serde_json::json!({ "turn1_ttft_ms": t.0, "turn2_ttft_ms": t.1, "turn1_prompt_tokens": t.2, "turn2_prompt_tokens": t.3, "turn2_over_turn1": t.1 / t.0 }));
+        } else {
+            println!("chat turn 1      {} prompt tokens, TTFT {:.0} ms", t.2, t.0);
+            println!("chat turn 2      {} prompt tokens, TTFT {:.0} ms ({:.3}x turn 1)", t.3, t.1, t.1 / t.0);
+        }
+    }
     if u.completion_tokens != args.gen_tokens {
         bail!("generated {} tokens instead of {}", u.completion_tokens, args.gen_tokens);
     }
     Ok(())
+}
+
+/// A pasted file of about `paste_tokens` and a question, then a follow-up in
+/// the same conversation, through the chat prompt format as the app sends it.
+/// Returns (turn-1 TTFT ms, turn-2 TTFT ms, turn-1 prompt tokens, turn-2 prompt tokens).
+async fn turn2(engine: &desk_engine::Engine, unit: &[u32], paste_tokens: usize, gen: usize) -> Result<(f64, f64, usize, usize)> {
+    use desk_protocol::{Conversation, Message, OverflowPolicy};
+    let copies = paste_tokens.div_ceil(unit.len().max(1));
+    let paste = FILLER.repeat(copies);
+    let mut conv = Conversation { system: None, messages: vec![Message::user(format!("```rust\n{paste}```\nWhat does this code print?"))] };
+    let params = SamplingParams::greedy(gen);
+    let first = engine.stream(&conv, &params, OverflowPolicy::Error).await?.collect_reply(|_| {}).await;
+    conv.messages.push(Message::assistant(first.text.clone()));
+    conv.messages.push(Message::user("And what if the filter kept multiples of 5 instead?"));
+    let second = engine.stream(&conv, &params, OverflowPolicy::Error).await?.collect_reply(|_| {}).await;
+    for r in [&first, &second] {
+        if let StopReason::Error { message } = &r.reason {
+            bail!("generation failed: {message}");
+        }
+    }
+    Ok((first.usage.ttft_ms, second.usage.ttft_ms, first.usage.prompt_tokens, second.usage.prompt_tokens))
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`).
