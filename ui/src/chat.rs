@@ -16,10 +16,14 @@ const EXAMPLES: &[&str] = &[
 #[component]
 pub fn Messages() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    // Rebuilt only when the chat changes or gets its first message: reading the
+    // session data here directly would re-create every message per streamed token.
+    let shown = Memo::new(move |_| ctx.session().map(|s| (s.id, s.data.with(|d| d.tree.is_empty()))));
     let body = move || {
-        let Some(session) = ctx.session() else { return view! { <div></div> }.into_any() };
+        let Some((_, empty)) = shown.get() else { return view! { <div></div> }.into_any() };
+        let Some(session) = ctx.session_untracked() else { return view! { <div></div> }.into_any() };
         let data = session.data.clone();
-        if data.with(|d| d.tree.is_empty()) {
+        if empty {
             let examples = EXAMPLES
                 .iter()
                 .map(|ex| {
@@ -37,10 +41,10 @@ pub fn Messages() -> impl IntoView {
             .into_any();
         }
         let path_data = data.clone();
-        let path = move || path_data.with(|d| d.tree.path());
+        let path = Memo::new(move |_| path_data.with(|d| d.tree.path()));
         view! {
             <div class="messages" id="messages">
-                <For each=path key=|id| *id children=move |id| view! { <MessageView session=session.clone() id=id /> } />
+                <For each=move || path.get() key=|id| *id children=move |id| view! { <MessageView session=session.clone() id=id /> } />
             </div>
         }
         .into_any()

@@ -15,8 +15,8 @@ pub fn DocView(#[prop(into)] doc: Signal<Doc>) -> impl IntoView {
         <div class="doc">
             <For
                 each={move || doc.get().into_iter().enumerate().collect::<Vec<_>>()}
-                key=|(i, (rev, _))| (*i, *rev)
-                children=|(_, (_, block))| block_view(&block, 0)
+                key=|(i, b)| (*i, b.rev)
+                children=|(_, b)| block_view(&b.block, 0)
             />
         </div>
     }

@@ -20,12 +20,15 @@ pub fn Header() -> impl IntoView {
             };
             view! { <span class="status loading" id="model-loading"><span class="spinner"></span>{format!("Loading model: {stage}…")}</span> }.into_any()
         }
-        ModelStatus::Ready { facts, context_limit, load_ms } => view! {
-            <span class="status ready" id="model-ready">
-                {format!("{} · {} · ctx {} · loaded in {:.1}s", facts.file_name, facts.file_type_name.unwrap_or_default(), context_limit, load_ms as f64 / 1e3)}
-            </span>
+        ModelStatus::Ready { facts, context_limit, load_ms } => {
+            let mut parts = vec![facts.file_name.clone()];
+            parts.extend(facts.file_type_name.clone().filter(|q| !q.is_empty()));
+            parts.push(format!("ctx {context_limit}"));
+            parts.push(format!("loaded in {:.1}s", load_ms as f64 / 1e3));
+            let text = parts.join(" · ");
+            let title = text.clone();
+            view! { <span class="status ready" id="model-ready" title=title>{text}</span> }.into_any()
         }
-        .into_any(),
         ModelStatus::Failed { error, .. } => view! { <span class="status error" id="model-error">{error}</span> }.into_any(),
     };
     view! {

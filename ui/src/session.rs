@@ -1,6 +1,7 @@
 //! One chat's live state and the flow of a reply into it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use desk_protocol::{
     Block, ChatEvent, Dropped, DocumentPatch, OverflowPolicy, ReplyUpdate, SamplingParams, SendRequest, StopReason, Usage,
@@ -20,8 +21,22 @@ pub struct ReplyInfo {
     pub streaming: bool,
 }
 
-/// A rendered block with a revision, so the view re-creates only changed blocks.
-pub type Doc = Vec<(u64, Block)>;
+/// A rendered block and the revision that produced it. Every patch gets a new
+/// revision, so equal revisions mean equal blocks: comparing and cloning a
+/// document per streamed token stays cheap however long the reply grows.
+#[derive(Clone, Debug)]
+pub struct DocBlock {
+    pub rev: u64,
+    pub block: Arc<Block>,
+}
+
+impl PartialEq for DocBlock {
+    fn eq(&self, other: &Self) -> bool {
+        self.rev == other.rev
+    }
+}
+
+pub type Doc = Vec<DocBlock>;
 
 #[derive(Clone, Debug, Default)]
 pub struct SessionData {
@@ -60,7 +75,9 @@ impl SessionData {
                     };
                     d.info.insert(id, info);
                     if let Some(doc) = doc {
-                        d.docs.insert(id, doc.blocks.into_iter().map(|b| (0, b)).collect());
+                        d.revision += 1;
+                        let rev = d.revision;
+                        d.docs.insert(id, doc.blocks.into_iter().map(|b| DocBlock { rev, block: Arc::new(b) }).collect());
                     }
                     id
                 }
@@ -75,7 +92,7 @@ impl SessionData {
         let rev = self.revision;
         let doc = self.docs.entry(node).or_default();
         doc.truncate(patch.from);
-        doc.extend(patch.blocks.into_iter().map(|b| (rev, b)));
+        doc.extend(patch.blocks.into_iter().map(|b| DocBlock { rev, block: Arc::new(b) }));
     }
 }
 
