@@ -40,6 +40,8 @@ pub trait Backend: Send + Sync {
 pub struct LoadRequest {
     pub path: PathBuf,
     pub context: Option<usize>,
+    /// Load even when the memory estimate says it will not fit (the user confirmed).
+    pub force: bool,
 }
 
 /// Loads a backend for a model file, reporting progress.
@@ -49,7 +51,7 @@ pub type Loader =
 pub fn engine_loader() -> Loader {
     Arc::new(|request, progress| {
         Box::pin(async move {
-            let options = LoadOptions { context_len: request.context, ..LoadOptions::default() };
+            let options = LoadOptions { context_len: request.context, check_memory: !request.force, ..LoadOptions::default() };
             let engine = Engine::load(&request.path, options, progress).await?;
             Ok(Arc::new(engine) as Arc<dyn Backend>)
         })
@@ -101,6 +103,8 @@ pub struct FakeBackend {
     pub reply: String,
     pub chunk_chars: usize,
     pub delay: Duration,
+    /// Set: every reply is the timestamped benchmark stream for this long instead.
+    pub bench: Option<Duration>,
     facts: ModelFacts,
 }
 
@@ -129,11 +133,20 @@ impl FakeBackend {
             modes: desk_protocol::Modes { chat: true, complete: true, infill: true },
             ..Default::default()
         };
-        Self { reply, chunk_chars: chunk_chars.max(1), delay, facts }
+        Self { reply, chunk_chars: chunk_chars.max(1), delay, bench: None, facts }
     }
 
-    /// `DESK_FAKE_REPLY=FILE` makes the app answer every message with FILE's text.
+    /// `DESK_FAKE_REPLY=FILE` makes the app answer every message with FILE's text;
+    /// `DESK_FAKE_BENCH=SECONDS` with the UI benchmark's timestamped stream.
     pub fn loader_from_env() -> Option<Loader> {
+        if let Some(secs) = std::env::var("DESK_FAKE_BENCH").ok().and_then(|v| v.parse::<f64>().ok()) {
+            let length = Duration::from_secs_f64(secs.max(0.0));
+            return Some(Arc::new(move |request: LoadRequest, _progress| {
+                let mut fake = FakeBackend::new(&request.path, String::new(), 4, BENCH_TOKEN_INTERVAL);
+                fake.bench = Some(length);
+                Box::pin(async move { Ok(Arc::new(fake) as Arc<dyn Backend>) })
+            }));
+        }
         let file = std::env::var_os("DESK_FAKE_REPLY")?;
         let delay_ms = std::env::var("DESK_FAKE_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
         Some(Arc::new(move |request: LoadRequest, _progress| {
@@ -186,6 +199,10 @@ impl Backend for FakeBackend {
 
 impl FakeBackend {
     fn scripted(&self, prompt_tokens: usize, params: &SamplingParams) -> (EventStream, CancelHandle) {
+        if let Some(length) = self.bench {
+            let cancel = CancelHandle::default();
+            return (bench_stream(length, prompt_tokens, self.context_limit(), cancel.clone()), cancel);
+        }
         let chars: Vec<char> = self.reply.chars().collect();
         let all = chars.chunks(self.chunk_chars);
         let truncated = all.len() > params.max_tokens.max(1);
@@ -238,6 +255,76 @@ fn async_stream(chunks: Vec<String>, truncated: bool, prompt_tokens: usize, limi
             let usage = Usage { prompt_tokens, completion_tokens: s.count, ..Usage::default() };
             let end = vec![ChatEvent::Usage(usage), ChatEvent::Stopped { reason, text: std::mem::take(&mut s.sent) }];
             Some((end, s))
+        }
+    })
+    .flat_map(futures::stream::iter);
+    Box::pin(stream)
+}
+
+/// 200 tokens a second, about what a fast GPU decodes.
+const BENCH_TOKEN_INTERVAL: Duration = Duration::from_millis(5);
+/// Every this many tokens the stream says when it was sent.
+const BENCH_MARK_EVERY: usize = 10;
+const BENCH_TOKEN_CHARS: usize = 4;
+/// Prose and code the benchmark cycles through. The prose has no `*`, `_` or
+/// backticks: a timestamp landing inside markup must not change the blocks.
+const BENCH_SCRIPT: &str = "Here is one way to do it. The function walks the list once and keeps a running total, \
+so it runs in linear time and needs no extra memory beyond the result.\n\n\
+```python\n\
+def running_total(values):\n    total = 0\n    out = []\n    for v in values:\n        total += v\n        out.append(total)\n    return out\n\n\
+print(running_total([1, 2, 3, 4]))\n\
+```\n\n\
+In Rust the same idea reads almost the same, with an iterator adaptor doing the bookkeeping for us.\n\n\
+```rust\n\
+fn running_total(values: &[i64]) -> Vec<i64> {\n    values\n        .iter()\n        .scan(0, |acc, v| {\n            *acc += v;\n            Some(*acc)\n        })\n        .collect()\n}\n\
+```\n\n\
+Both versions return a new list, and both leave the input untouched.\n\n";
+
+/// The UI benchmark's reply: [`BENCH_SCRIPT`] over and over at one token per
+/// [`BENCH_TOKEN_INTERVAL`] for `length`, with `⏱<unix ms>` (the time it is
+/// sent) every [`BENCH_MARK_EVERY`] tokens, never inside a code fence line.
+fn bench_stream(length: Duration, prompt_tokens: usize, limit: usize, cancel: CancelHandle) -> EventStream {
+    struct State {
+        script: Vec<char>,
+        at: usize,
+        tokens: usize,
+        sent: String,
+        started: Option<tokio::time::Instant>,
+        done: bool,
+    }
+    let state = State { script: BENCH_SCRIPT.chars().collect(), at: 0, tokens: 0, sent: String::new(), started: None, done: false };
+    let stream = futures::stream::unfold(state, move |mut s| {
+        let cancel = cancel.clone();
+        async move {
+            if s.done {
+                return None;
+            }
+            let Some(start) = s.started else {
+                s.started = Some(tokio::time::Instant::now());
+                return Some((vec![ChatEvent::Started { prompt_tokens, context_limit: limit, dropped: None, seed: 0 }], s));
+            };
+            // Paced against the start, so a slow consumer does not lower the rate.
+            tokio::time::sleep_until(start + BENCH_TOKEN_INTERVAL * s.tokens as u32).await;
+            if !cancel.is_cancelled() && start.elapsed() < length {
+                let line_start = s.sent.rfind('\n').map_or(0, |i| i + 1);
+                let in_fence = s.sent[line_start..].starts_with('`') || s.script[s.at] == '`';
+                let delta = if s.tokens % BENCH_MARK_EVERY == 0 && !in_fence {
+                    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+                    format!("⏱{ms}")
+                } else {
+                    let n = s.script.len();
+                    let piece: String = (0..BENCH_TOKEN_CHARS).map(|k| s.script[(s.at + k) % n]).collect();
+                    s.at = (s.at + BENCH_TOKEN_CHARS) % n;
+                    piece
+                };
+                s.tokens += 1;
+                s.sent.push_str(&delta);
+                return Some((vec![ChatEvent::Text { delta }], s));
+            }
+            s.done = true;
+            let reason = if cancel.is_cancelled() { StopReason::Cancelled } else { StopReason::EndOfText };
+            let usage = Usage { prompt_tokens, completion_tokens: s.tokens, ..Usage::default() };
+            Some((vec![ChatEvent::Usage(usage), ChatEvent::Stopped { reason, text: std::mem::take(&mut s.sent) }], s))
         }
     })
     .flat_map(futures::stream::iter);

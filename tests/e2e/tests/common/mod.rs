@@ -86,6 +86,13 @@ pub async fn wait_css(c: &Client, css: &str, secs: u64) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    let started = c.execute("return window.wasmBindings !== undefined", vec![]).await?;
+    if started != Value::Bool(true) {
+        bail!(
+            "waiting for `{css}`: the UI never started (its wasm did not load). The app binary embeds ui/dist when it is \
+             compiled: rebuild it after `trunk build` (`touch ui/dist/*` if cargo kept a binary with an older dist)"
+        );
+    }
     bail!("waiting for `{css}` timed out after {secs}s")
 }
 
