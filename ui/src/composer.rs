@@ -21,6 +21,8 @@ pub fn Composer() -> impl IntoView {
         let t = text.get_untracked();
         if !t.trim().is_empty() && !ctx.busy.get_untracked() {
             text.set(String::new());
+            // A count still pending for the sent text must not come back for the empty composer.
+            typed.update(|n| *n += 1);
             tokens.set(None);
             send_text(ctx, t);
         }

@@ -127,7 +127,9 @@ impl ChatTree {
 
     /// A title from the first question: its first line, shortened.
     pub fn title(&self) -> String {
-        let first = self.path().first().map(|&id| self.nodes[id].content.clone()).unwrap_or_default();
+        // Borrowed, not cloned: the sidebar asks on every streamed token, and a
+        // first question can be a whole pasted file.
+        let first = self.nodes[0].children.get(self.nodes[0].active).map_or("", |&id| self.nodes[id].content.as_str());
         let line = first.lines().find(|l| !l.trim().is_empty()).unwrap_or("New chat").trim();
         if line.chars().count() > 40 {
             format!("{}…", line.chars().take(40).collect::<String>().trim_end())

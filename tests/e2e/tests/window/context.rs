@@ -50,6 +50,7 @@ async fn picker_and_context_setting() -> Result<()> {
 
         // The context setting starts at the model's own and prices each value as it is typed.
         click(&c, "#settings-toggle", false).await?;
+        assert_eq!(prop_of(&c, "details.settings", "open").await?, true);
         wait_css(&c, "#context-input", 5).await?;
         assert_eq!(prop_of(&c, "#context-input", "value").await?, "16384");
         wait_text(&c, "#context-cost", 10, |t| t.contains("KV cache 8.00 GiB")).await?;
@@ -61,6 +62,7 @@ async fn picker_and_context_setting() -> Result<()> {
         assert!(cost.contains("total"), "{cost}");
         let warning = wait_text(&c, "#context-warning", 5, |t| !t.is_empty()).await?;
         assert_eq!(warning, "Code Llama was trained on 16k-token sequences; quality past that is not guaranteed");
+        c.execute("document.querySelector('#context-input').scrollIntoView({ block: 'center' })", vec![]).await?;
         shot(&c, "context-setting.png").await?;
         set_value(&c, "#context-input", "200000").await?;
         wait_text(&c, "#context-error", 5, |t| t.contains("At most 100000")).await?;
