@@ -90,8 +90,8 @@ pub fn history_search(state: State<'_, AppState>, query: String) -> Result<Searc
 }
 
 #[tauri::command]
-pub fn history_open(state: State<'_, AppState>, id: ConversationId) -> Result<OpenedConversation, UiError> {
-    state.history()?.open_conversation(id)
+pub fn history_open(state: State<'_, AppState>, id: ConversationId, tail: Option<usize>) -> Result<OpenedConversation, UiError> {
+    state.history()?.open_tail(id, tail)
 }
 
 #[tauri::command]

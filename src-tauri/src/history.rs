@@ -43,11 +43,20 @@ impl History {
     }
 
     pub fn open_conversation(&self, id: desk_protocol::ConversationId) -> Result<OpenedConversation, UiError> {
+        self.open_tail(id, None)
+    }
+
+    /// Open with every message's text but rendered documents only for the last
+    /// `tail` messages (all when `None`): a long chat paints its end first,
+    /// and the window asks for the rest when the user scrolls back to it.
+    pub fn open_tail(&self, id: desk_protocol::ConversationId, tail: Option<usize>) -> Result<OpenedConversation, UiError> {
         let view = self.with(|s| s.view(id))?;
+        let first_rendered = tail.map_or(0, |t| view.branch.len().saturating_sub(t));
         let documents = view
             .branch
             .iter()
-            .map(|b| (b.message.role == Role::Assistant).then(|| desk_render::render(&b.message.content)))
+            .enumerate()
+            .map(|(i, b)| (i >= first_rendered && b.message.role == Role::Assistant).then(|| desk_render::render(&b.message.content)))
             .collect();
         Ok(OpenedConversation { view, documents })
     }

@@ -268,3 +268,27 @@ async fn the_library_downloads_imports_and_removes_inside_its_folder() {
     library::remove(&lib, "SmolLM2-135M-Instruct.Q4_1.gguf").unwrap();
     assert!(demo.exists(), "removing a linked model leaves its target alone");
 }
+
+#[tokio::test]
+async fn a_long_conversation_opens_with_only_its_tail_rendered() {
+    use desk_shell::history::History;
+    use desk_store::{NewConversation, Store};
+    let data = tempfile::tempdir().unwrap();
+    let chat = {
+        let (store, _) = Store::open(data.path()).unwrap();
+        let chat = store.create_conversation(&NewConversation { title: "long".into(), ..NewConversation::default() }).unwrap();
+        let mut parent = None;
+        for i in 0..100 {
+            let q = store.add_message(chat, parent, &Message::user(format!("q{i}"))).unwrap();
+            parent = Some(store.add_message(chat, Some(q), &Message::assistant(format!("**a{i}**"))).unwrap());
+        }
+        chat
+    };
+    let history = History::open(data.path()).unwrap();
+    let opened = history.open_tail(chat, Some(10)).unwrap();
+    assert_eq!(opened.view.branch.len(), 200, "every message's text comes along");
+    let rendered: Vec<usize> = opened.documents.iter().enumerate().filter(|(_, d)| d.is_some()).map(|(i, _)| i).collect();
+    assert_eq!(rendered, vec![191, 193, 195, 197, 199], "only the replies among the last 10 are rendered");
+    let all = history.open_tail(chat, None).unwrap();
+    assert_eq!(all.documents.iter().filter(|d| d.is_some()).count(), 100);
+}

@@ -5,7 +5,13 @@ use leptos::prelude::*;
 
 use crate::app::Ctx;
 use crate::doc::DocView;
-use crate::session::{regenerate, start_reply, Session};
+use crate::ipc::invoke;
+use crate::session::{regenerate, start_reply, Session, SessionData};
+
+/// A chat longer than `LONG` messages opens showing its last `TAIL`: building
+/// a thousand messages' DOM at once takes seconds in WebKitGTK.
+pub const TAIL: usize = 60;
+const LONG: usize = 100;
 
 const EXAMPLES: &[&str] = &[
     "Write a Python function that reverses a string",
@@ -42,9 +48,43 @@ pub fn Messages() -> impl IntoView {
         }
         let path_data = data.clone();
         let path = Memo::new(move |_| path_data.with(|d| d.tree.path()));
+        let expanded = RwSignal::new(false);
+        let hidden = move || {
+            let n = path.with(Vec::len);
+            if expanded.get() || n <= LONG { 0 } else { n - TAIL }
+        };
+        let visible = move || {
+            let skip = hidden();
+            path.with(|p| p[skip..].to_vec())
+        };
+        let s2 = session.clone();
+        let show_earlier = move |_| {
+            let data = s2.data.clone();
+            let stored = data.with_untracked(|d| d.partial.then_some(d.stored_conv).flatten());
+            match stored {
+                // Only the tail was rendered: fetch every reply's document first.
+                Some(id) if !ctx.busy.get_untracked() => leptos::task::spawn_local(async move {
+                    #[derive(serde::Serialize)]
+                    struct Args {
+                        id: desk_protocol::ConversationId,
+                    }
+                    match invoke::<desk_protocol::OpenedConversation>("history_open", &Args { id }, &[]).await {
+                        Ok(opened) => {
+                            data.set(SessionData::from_stored(opened));
+                            expanded.set(true);
+                        }
+                        Err(e) => leptos::logging::warn!("cannot open the earlier messages: {e}"),
+                    }
+                }),
+                _ => expanded.set(true),
+            }
+        };
         view! {
             <div class="messages" id="messages">
-                <For each=move || path.get() key=|id| *id children=move |id| view! { <MessageView session=session.clone() id=id /> } />
+                <Show when=move || { hidden() > 0 }>
+                    <button class="earlier" on:click=show_earlier.clone()>{move || format!("Show {} earlier messages", hidden())}</button>
+                </Show>
+                <For each=visible key=|id| *id children=move |id| view! { <MessageView session=session.clone() id=id /> } />
             </div>
         }
         .into_any()

@@ -51,6 +51,8 @@ pub struct SessionData {
     pub stored_conv: Option<desk_protocol::ConversationId>,
     /// Tree node -> stored message id.
     pub stored: HashMap<usize, desk_protocol::MessageId>,
+    /// Opened from the history with only its last replies rendered.
+    pub partial: bool,
 }
 
 impl SessionData {
@@ -74,6 +76,9 @@ impl SessionData {
                         ..ReplyInfo::default()
                     };
                     d.info.insert(id, info);
+                    if doc.is_none() {
+                        d.partial = true;
+                    }
                     if let Some(doc) = doc {
                         d.revision += 1;
                         let rev = d.revision;

@@ -22,8 +22,11 @@ fn open_saved(ctx: Ctx, id: ConversationId) {
         #[derive(serde::Serialize)]
         struct Args {
             id: ConversationId,
+            tail: Option<usize>,
         }
-        match invoke::<OpenedConversation>("history_open", &Args { id }, &[]).await {
+        // The end of a long chat paints first; the rest comes when asked for.
+        let tail = Some(crate::chat::TAIL);
+        match invoke::<OpenedConversation>("history_open", &Args { id, tail }, &[]).await {
             Ok(opened) => {
                 let session_id = ctx.next_id.get_untracked() + 1;
                 ctx.next_id.set(session_id);

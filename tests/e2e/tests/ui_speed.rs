@@ -140,7 +140,9 @@ async fn history(rows: &mut Rows) -> Result<()> {
                  let finished = false;
                  const t0 = performance.now();
                  const check = () => {
-                   if (finished || document.querySelectorAll('#messages .msg').length < 1000) return;
+                   const n = document.querySelectorAll('#messages .msg').length;
+                   // The chat opens on its last messages with a button for the rest.
+                   if (finished || n === 0 || !(document.querySelector('#messages .earlier') || n >= 1000)) return;
                    finished = true; obs.disconnect();
                    const dom = performance.now() - t0;
                    let sent = false;
