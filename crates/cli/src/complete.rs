@@ -1,10 +1,10 @@
 //! `desk complete`: the model continues your text (Code Llama base and Python,
 //! or any model), streamed to stdout.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use desk_engine::LoadOptions;
 use desk_protocol::{ChatEvent, StopReason};
@@ -27,17 +27,7 @@ pub struct CompleteArgs {
 }
 
 pub async fn run(args: CompleteArgs) -> Result<()> {
-    let text = match &args.file {
-        Some(f) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
-        None => {
-            if std::io::stdin().is_terminal() {
-                bail!("pipe the text to continue on stdin or give a FILE");
-            }
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s)?;
-            s
-        }
-    };
+    let text = crate::out::read_input(args.file.as_deref(), "the text to continue")?;
     let engine = load(&args.model, LoadOptions::default()).await?;
     let mut stream = engine.complete(&text, &args.gen.sampling()).await?;
     let mut out = std::io::stdout().lock();

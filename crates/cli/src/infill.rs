@@ -1,4 +1,4 @@
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -64,17 +64,7 @@ pub fn split_at_hole(code: &str, at: Option<&str>) -> Result<(String, String)> {
 }
 
 pub async fn run(args: InfillArgs) -> Result<()> {
-    let code = match &args.file {
-        Some(f) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
-        None => {
-            if std::io::stdin().is_terminal() {
-                bail!("pipe the code on stdin or give a FILE");
-            }
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s)?;
-            s
-        }
-    };
+    let code = crate::out::read_input(args.file.as_deref(), "the code")?;
     let (prefix, suffix) = split_at_hole(&code, args.at.as_deref())?;
     let engine = load(&args.model, LoadOptions::default()).await?;
     let params = SamplingParams { temperature: args.temperature, max_tokens: args.max_tokens, ..SamplingParams::greedy(args.max_tokens) };
