@@ -2,6 +2,7 @@
 //! `desk_protocol` types; model text only ever becomes DOM text nodes.
 
 // Pure logic, compiled natively too so its unit tests run with the workspace.
+pub mod catalog;
 pub mod facts;
 pub mod hole;
 pub mod tree;
@@ -22,6 +23,8 @@ mod fill;
 mod header;
 #[cfg(target_arch = "wasm32")]
 mod ipc;
+#[cfg(target_arch = "wasm32")]
+mod library;
 #[cfg(target_arch = "wasm32")]
 mod models;
 #[cfg(target_arch = "wasm32")]
