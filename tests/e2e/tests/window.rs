@@ -1,11 +1,14 @@
 //! The real app in a real window: Xvfb + WebKitWebDriver + tauri-driver,
 //! driven over WebDriver, on the demo model (and a scripted fake for hostile
-//! output, the Complete and Fill panes, the context setting and huge pastes).
+//! output, the Complete and Fill panes, the context setting, huge pastes and
+//! the model library against a fake hub).
 //! Needs `.ci/test` (or `.ci/setup`) to have built the app with the UI embedded.
 
 mod common;
 #[path = "window/context.rs"]
 mod context;
+#[path = "window/library.rs"]
+mod library;
 #[path = "window/modes.rs"]
 mod modes;
 
