@@ -137,14 +137,21 @@ pub fn cancel_pull(state: State<'_, AppState>) -> bool {
     state.downloads.cancel()
 }
 
-/// Check a GGUF on disk and copy (or link) it into the library.
+/// Check a GGUF on disk and copy (or link) it into the library. Copying
+/// gigabytes runs on a blocking thread, never the window's.
 #[tauri::command]
-pub fn import_model(state: State<'_, AppState>, path: String, link: bool) -> Result<ModelEntry, UiError> {
-    crate::library::import(&state.library, &path, link)
+pub async fn import_model(state: State<'_, AppState>, path: String, link: bool) -> Result<ModelEntry, UiError> {
+    let library = state.library.clone();
+    tokio::task::spawn_blocking(move || crate::library::import(&library, &path, link))
+        .await
+        .map_err(|e| UiError::Other(format!("the import crashed: {e}")))?
 }
 
 /// Delete a model from the library folder (never a file elsewhere).
 #[tauri::command]
-pub fn remove_model(state: State<'_, AppState>, file_name: String) -> Result<(), UiError> {
-    crate::library::remove(&state.library, &file_name)
+pub async fn remove_model(state: State<'_, AppState>, file_name: String) -> Result<(), UiError> {
+    let library = state.library.clone();
+    tokio::task::spawn_blocking(move || crate::library::remove(&library, &file_name))
+        .await
+        .map_err(|e| UiError::Other(format!("the removal crashed: {e}")))?
 }

@@ -90,7 +90,8 @@ impl Ctx {
 
 /// Load `path` (or the default model) at `context` tokens (or the model's
 /// own), with progress shown in the header.
-pub fn load_model(ctx: Ctx, path: Option<String>, context: Option<usize>) {
+/// `force` loads even what the memory estimate says will not fit (the user confirmed).
+pub fn load_model(ctx: Ctx, path: Option<String>, context: Option<usize>, force: bool) {
     ctx.status.set(ModelStatus::Loading { path: path.clone().unwrap_or_default() });
     ctx.context.set(context);
     spawn_local(async move {
@@ -100,9 +101,11 @@ pub fn load_model(ctx: Ctx, path: Option<String>, context: Option<usize>) {
         struct Args {
             path: Option<String>,
             context: Option<usize>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            force: bool,
         }
         let result = match &channel {
-            Ok(ch) => invoke::<ModelFacts>("load_model", &Args { path, context }, &[("onProgress", ch)]).await,
+            Ok(ch) => invoke::<ModelFacts>("load_model", &Args { path, context, force }, &[("onProgress", ch)]).await,
             Err(e) => Err(e.clone()),
         };
         drop(channel);
@@ -134,7 +137,7 @@ pub fn App() -> impl IntoView {
     };
     provide_context(ctx);
     ctx.refresh_models();
-    load_model(ctx, None, None);
+    load_model(ctx, None, None, false);
 
     // A model without the current mode (after a switch) falls back to one it has.
     Effect::new(move |_| {

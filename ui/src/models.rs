@@ -3,7 +3,7 @@
 //! library folder can be removed (after a confirm); below the list, getting
 //! new ones: the Code Llama catalogue and importing a GGUF.
 
-use desk_protocol::{LoadProgress, ModelEntry, ModelFacts, ModelStatus};
+use desk_protocol::{ModelEntry, ModelFacts, ModelStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::app::{load_model, Ctx};
 use crate::catalog;
 use crate::facts::{self, Mode};
-use crate::ipc::{invoke, Channel};
+use crate::ipc::invoke;
 use crate::library::{GetCodeLlama, ImportGguf};
 
 /// What the picker is asking about or showing, shared by every card.
@@ -90,7 +90,7 @@ fn model_card(ctx: Ctx, m: ModelEntry, asks: Asks) -> AnyView {
     let load_path = path.clone();
     let load = move |_| {
         if fits {
-            load_model(ctx, Some(load_path.clone()), None);
+            load_model(ctx, Some(load_path.clone()), None, false);
         } else {
             confirming.set(Some(load_path.clone()));
         }
@@ -131,7 +131,7 @@ fn model_card(ctx: Ctx, m: ModelEntry, asks: Asks) -> AnyView {
                             let p = anyway_path.clone();
                             move |_| {
                                 confirming.set(None);
-                                load_anyway(ctx, p.clone());
+                                load_model(ctx, Some(p.clone()), None, true);
                             }
                         }>"Load anyway"</button>
                         <button class="cancel small" on:click=move |_| confirming.set(None)>"Cancel"</button>
@@ -142,36 +142,6 @@ fn model_card(ctx: Ctx, m: ModelEntry, asks: Asks) -> AnyView {
         </li>
     }
     .into_any()
-}
-
-/// `app::load_model` with `force: true`: the user has read that the model
-/// does not fit and asked to load it anyway, so the shell skips its memory
-/// check (which would otherwise refuse the load).
-fn load_anyway(ctx: Ctx, path: String) {
-    ctx.status.set(ModelStatus::Loading { path: path.clone() });
-    ctx.context.set(None);
-    spawn_local(async move {
-        let stage = ctx.stage;
-        let channel = Channel::new(move |p: LoadProgress| stage.set(Some(p.stage)));
-        #[derive(Serialize)]
-        struct Args {
-            path: String,
-            context: Option<usize>,
-            force: bool,
-        }
-        let args = Args { path, context: None, force: true };
-        let result = match &channel {
-            Ok(ch) => invoke::<ModelFacts>("load_model", &args, &[("onProgress", ch)]).await,
-            Err(e) => Err(e.clone()),
-        };
-        drop(channel);
-        if let Err(e) = result {
-            leptos::logging::warn!("model load failed: {e}");
-        }
-        if let Ok(status) = invoke::<ModelStatus>("model_status", &(), &[]).await {
-            ctx.status.set(status);
-        }
-    });
 }
 
 /// Remove, asking first, for a model in the library folder (the caller

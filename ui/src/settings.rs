@@ -104,7 +104,7 @@ fn ContextSetting() -> impl IntoView {
     let apply = move |_| {
         let Some(Ok(n)) = parsed.get_untracked() else { return };
         let Some(path) = ctx.model_path() else { return };
-        load_model(ctx, Some(path), Some(n));
+        load_model(ctx, Some(path), Some(n), false);
         draft.set(None);
     };
     let loading = move || matches!(ctx.status.get(), desk_protocol::ModelStatus::Loading { .. });
