@@ -121,3 +121,19 @@ fn pull_downloads_from_the_catalogue_verifies_and_resumes() {
     let cat = ok_json(&desk(data.path(), &["models", "catalog", "--json"], &[]));
     assert_eq!(cat.as_array().unwrap().len(), 27);
 }
+
+/// The fit estimate against what loading and answering really takes.
+#[test]
+fn the_fit_estimate_matches_measured_peak_memory_on_the_demo_model() {
+    let data = tempfile::tempdir().unwrap();
+    let bench = ok_json(&desk(
+        data.path(),
+        &["bench", "--json", "--model", demo().to_str().unwrap(), "--prompt-tokens", "64", "--gen-tokens", "8"],
+        &[],
+    ));
+    let measured = bench["peak_rss_mib"].as_f64().unwrap() * (1 << 20) as f64;
+    let fit = ok_json(&desk(data.path(), &["models", "inspect", demo().to_str().unwrap(), "--json", "--ctx", "72"], &[]));
+    let estimate = fit["fit"]["total_bytes"].as_f64().unwrap();
+    let ratio = estimate / measured;
+    assert!((0.75..1.35).contains(&ratio), "estimate {estimate:.0} vs measured peak {measured:.0} (ratio {ratio:.2})");
+}

@@ -26,7 +26,7 @@ async fn picker_and_context_setting() -> Result<()> {
 
         // Each model says what it is, what it can do and whether it fits.
         let seven = wait_text(&c, &card(SEVEN_B, ""), 10, |t| t.contains("Code Llama")).await?;
-        for part in ["Code Llama 7B Instruct", "Q4_K_M", "3.53 GiB", "6.7B params", "ctx 16384", "needs 11.8"] {
+        for part in ["Code Llama 7B Instruct", "Q4_K_M", "3.53 GiB", "6.7B params", "ctx 16384", "needs 13."] {
             assert!(seven.contains(part), "`{part}` missing from: {seven}");
         }
         assert_eq!(count(&c, &card(SEVEN_B, ".mode-badge.off")).await?, 0, "7B Instruct chats, completes and fills");
