@@ -5,6 +5,7 @@
 #
 #   bench/compare.sh [--quick] [--make-7b] [--reps N] [--threads N] [--no-f32]
 #                    [--max-load X] [--max-busy P] [--max-wait S] [--model PATH]...
+#                    [--run-timeout S] [--summarize DIR]
 #
 #   --quick      demo model only, one round, no f32 row
 #   --make-7b    build the 7B-shaped file first if missing (~10 min, ~14 GB transient disk)
@@ -16,11 +17,15 @@
 #                <= P % busy (default 30) over 5 s; both are recorded, and so is the share of
 #                the cores that other processes used during each run (column "others%")
 #   --model P    benchmark these files instead of the defaults (repeatable)
+#   --run-timeout S  give up on one engine run after S s (default 1800): a 2-thread llama.cpp
+#                run on a 2-core machine that something else keeps busy can crawl (spin barriers)
+#   --summarize DIR  only print the table for an existing results folder (an interrupted run)
 #
 # Output (stable, the ratios are tracked over time): a table
 #   model | engine | prompt tok/s | decode tok/s | TTFT ms | load ms | peak RSS MiB | load1 | others%
 # then one line per model and mistralrs dtype:
-#   ratio prompt X.XXx decode Y.YYx  model=<file> mistralrs=<dtype>   (mistralrs / llama.cpp)
+#   ratio prompt X.XXx decode Y.YYx  model=<file> mistralrs=<dtype>[  NOISY (others% > 25)]
+# (mistralrs / llama.cpp; NOISY: other processes took > 25 % of the cores during either run)
 # Raw JSON and logs: $DESK_BENCH_DIR/results-<timestamp>/ (default dir $HOME/.cache/desk-bench).
 #
 # llama.cpp figures: prompt/decode = llama-bench pp512 / tg64 avg_ts; TTFT = 512 / pp rate;
@@ -36,6 +41,7 @@ PROMPT=512
 GEN=64
 
 quick=0 make7b=0 reps=1 threads="$(nproc)" f32=1 max_load=1.5 max_busy=30 max_wait=180
+run_timeout=1800 summarize_dir=""
 models=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,120 +53,18 @@ while [ $# -gt 0 ]; do
         --max-load) max_load="$2"; shift ;;
         --max-wait) max_wait="$2"; shift ;;
         --max-busy) max_busy="$2"; shift ;;
+        --run-timeout) run_timeout="$2"; shift ;;
+        --summarize) summarize_dir="$2"; shift ;;
         --model) models+=("$2"); shift ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 log() { echo "[compare] $*" >&2; }
 
-[ -x "$desk" ] || { log "desk is not built: $desk (bash .ci/setup)"; exit 1; }
-mapfile -t bins < <(bash "$here/build-llama-cpp.sh")
-llama_bench="${bins[0]}"
-
-demo="$repo/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-big="$dir/codellama-7b-shaped.Q4_K_M.gguf"
-if [ ${#models[@]} -eq 0 ]; then
-    [ -f "$demo" ] || bash "$repo/models/fetch-demo-model.sh" >&2
-    models=("$demo")
-    if [ "$quick" = 0 ]; then
-        if [ "$make7b" = 1 ] && [ ! -f "$big" ]; then
-            bash "$here/make-codellama-shaped.sh" >&2
-        fi
-        if [ -f "$big" ]; then models+=("$big"); else log "no $big (--make-7b makes it): demo only"; fi
-    fi
-fi
-if [ "$quick" = 1 ]; then reps=1; f32=0; fi
-
-out="$dir/results-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$out"
-log "results in $out"
-
-load1() { cut -d' ' -f1 /proc/loadavg; }
-# "busy" jiffies and all jiffies so far, from /proc/stat's cpu line
-jiffies() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
-# share of all cores busy (percent) over a short sample
-busy_pct() {
-    local a b
-    a=($(jiffies)); sleep "${1:-5}"; b=($(jiffies))
-    awk -v b="$((b[0] - a[0]))" -v t="$((b[1] - a[1]))" 'BEGIN { printf "%.0f", (t > 0 ? 100 * b / t : 0) }'
-}
-# Wait (bounded) for a calm machine; echo "load1 busy%" at the start of the run.
-# Calm = the cores were at most --max-busy % busy over the last 5 s (load1 alone lags a
-# minute behind) and load1 <= --max-load.
-calm() {
-    local waited=0 b
-    while :; do
-        b="$(busy_pct 5)"
-        if [ "$b" -le "$max_busy" ] && awk -v l="$(load1)" -v m="$max_load" 'BEGIN { exit !(l <= m) }'; then break; fi
-        [ "$waited" -ge "$max_wait" ] && break
-        sleep 10; waited=$((waited + 15))
-    done
-    log "load average $(cut -d' ' -f1-3 /proc/loadavg), cores ${b}% busy (waited ${waited}s)"
-    echo "$(load1) $b"
-}
-# run a command under /usr/bin/time with /proc/stat snapshots around it: FILE.time, FILE.stat
-timed() { # file-stem cmd...
-    local stem="$1"; shift
-    jiffies > "$stem.stat"
-    local rc=0
-    /usr/bin/time -f 'wall=%e user=%U sys=%S maxrss_kb=%M' -o "$stem.time" "$@" || rc=$?
-    jiffies >> "$stem.stat"
-    return $rc
-}
-
-# one run = one line in runs.tsv: label engine rep load1 busy% raw-file status
-runs="$out/runs.tsv"
-: > "$runs"
-{
-    echo "threads=$threads reps=$reps prompt=$PROMPT gen=$GEN clk_tck=$(getconf CLK_TCK) ncpu=$(nproc)"
-    echo "desk=$desk ($(date -r "$desk" '+%F %T'))"
-    echo "llama-bench=$llama_bench"
-    echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
-    uname -a
-} > "$out/env.txt"
-
-desk_run() { # model label dtype rep
-    local m="$1" label="$2" dtype="$3" rep="$4" c f st=ok
-    c="$(calm)"
-    f="$out/$label.mistralrs-$dtype.$rep.json"
-    log "$label: desk bench --dtype $dtype (round $rep)"
-    if ! RAYON_NUM_THREADS="$threads" timed "${f%.json}" "$desk" bench --json --model "$m" \
-            --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --dtype "$dtype" > "$f" 2> "${f%.json}.log"; then
-        st=failed; log "  failed: see ${f%.json}.log"
-    fi
-    printf '%s\tmistralrs %s\t%s\t%s\t%s\t%s\n' "$label" "$dtype" "$rep" "${c// /$'\t'}" "$f" "$st" >> "$runs"
-}
-
-llama_run() { # model label rep
-    local m="$1" label="$2" rep="$3" c f st=ok
-    c="$(calm)"
-    f="$out/$label.llama.cpp.$rep.json"
-    log "$label: llama-bench -t $threads -p $PROMPT -n $GEN -r 2 (round $rep)"
-    if ! timed "${f%.json}" "$llama_bench" -m "$m" -t "$threads" -p "$PROMPT" -n "$GEN" \
-            -r 2 -o json > "$f" 2> "${f%.json}.log"; then
-        st=failed; log "  failed: see ${f%.json}.log"
-    fi
-    # load time: a run that only loads, makes a context and decodes one token
-    local lf="$out/$label.llama.cpp-load.$rep.json"
-    if ! timed "${lf%.json}" "$llama_bench" -m "$m" -t "$threads" -p 0 -n 1 -r 1 \
-            --no-warmup -o json > "$lf" 2> "${lf%.json}.log"; then
-        log "  load run failed: see ${lf%.json}.log"
-    fi
-    printf '%s\tllama.cpp\t%s\t%s\t%s\t%s\n' "$label" "$rep" "${c// /$'\t'}" "$f" "$st" >> "$runs"
-}
-
-for rep in $(seq 1 "$reps"); do
-    for m in "${models[@]}"; do
-        label="$(basename "$m" .gguf)"
-        desk_run "$m" "$label" auto "$rep"
-        llama_run "$m" "$label" "$rep"
-        if [ "$f32" = 1 ]; then desk_run "$m" "$label" f32 "$rep"; fi
-    done
-done
-
-python3 - "$out" "$PROMPT" "$(getconf CLK_TCK)" <<'PY'
+summarize() { # results-dir
+    python3 - "$1" "$PROMPT" "$(getconf CLK_TCK)" <<'PY'
 import json, os, statistics, sys
 
 out, prompt = sys.argv[1], int(sys.argv[2])
@@ -275,11 +179,124 @@ for s in summary:
     rp = s["prompt"] / ref["prompt"] if s["prompt"] and ref["prompt"] else None
     rd = s["decode"] / ref["decode"] if s["decode"] and ref["decode"] else None
     dtype = s["engine"].split()[1]
-    ratios.append({"model": s["model"], "mistralrs": dtype, "prompt": rp, "decode": rd})
-    print(f"ratio prompt {fmt(rp, '.2f')}x decode {fmt(rd, '.2f')}x  model={s['model']} mistralrs={dtype}")
+    noisy = any((r["others_max"] or 0) > 25 for r in (s, ref))
+    ratios.append({"model": s["model"], "mistralrs": dtype, "prompt": rp, "decode": rd, "noisy": noisy})
+    print(f"ratio prompt {fmt(rp, '.2f')}x decode {fmt(rd, '.2f')}x  model={s['model']} mistralrs={dtype}"
+          + ("  NOISY (others% > 25)" if noisy else ""))
 print()
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump({"format": 1, "prompt_tokens": prompt, "rows": summary, "ratios": ratios}, f, indent=1)
 print(f"load1 = 1-minute load average before a run; others% = share of all cores that other processes used during it (max over rounds)")
 print(f"raw results: {out}")
 PY
+}
+
+if [ -n "$summarize_dir" ]; then summarize "$summarize_dir"; exit 0; fi
+
+[ -x "$desk" ] || { log "desk is not built: $desk (bash .ci/setup)"; exit 1; }
+mapfile -t bins < <(bash "$here/build-llama-cpp.sh")
+llama_bench="${bins[0]}"
+
+demo="$repo/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+big="$dir/codellama-7b-shaped.Q4_K_M.gguf"
+if [ ${#models[@]} -eq 0 ]; then
+    [ -f "$demo" ] || bash "$repo/models/fetch-demo-model.sh" >&2
+    models=("$demo")
+    if [ "$quick" = 0 ]; then
+        if [ "$make7b" = 1 ] && [ ! -f "$big" ]; then
+            bash "$here/make-codellama-shaped.sh" >&2
+        fi
+        if [ -f "$big" ]; then models+=("$big"); else log "no $big (--make-7b makes it): demo only"; fi
+    fi
+fi
+if [ "$quick" = 1 ]; then reps=1; f32=0; fi
+
+out="$dir/results-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+log "results in $out"
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# "busy" jiffies and all jiffies so far, from /proc/stat's cpu line
+jiffies() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
+# share of all cores busy (percent) over a short sample
+busy_pct() {
+    local a b
+    a=($(jiffies)); sleep "${1:-5}"; b=($(jiffies))
+    awk -v b="$((b[0] - a[0]))" -v t="$((b[1] - a[1]))" 'BEGIN { printf "%.0f", (t > 0 ? 100 * b / t : 0) }'
+}
+# Wait (bounded) for a calm machine; echo "load1 busy%" at the start of the run.
+# Calm = the cores were at most --max-busy % busy over the last 5 s (load1 alone lags a
+# minute behind) and load1 <= --max-load.
+calm() {
+    local waited=0 b
+    while :; do
+        b="$(busy_pct 5)"
+        if [ "$b" -le "$max_busy" ] && awk -v l="$(load1)" -v m="$max_load" 'BEGIN { exit !(l <= m) }'; then break; fi
+        [ "$waited" -ge "$max_wait" ] && break
+        sleep 10; waited=$((waited + 15))
+    done
+    log "load average $(cut -d' ' -f1-3 /proc/loadavg), cores ${b}% busy (waited ${waited}s)"
+    echo "$(load1) $b"
+}
+# run a command under /usr/bin/time with /proc/stat snapshots around it: FILE.time, FILE.stat
+timed() { # file-stem cmd...
+    local stem="$1"; shift
+    jiffies > "$stem.stat"
+    local rc=0
+    /usr/bin/time -f 'wall=%e user=%U sys=%S maxrss_kb=%M' -o "$stem.time" \
+        timeout "$run_timeout" "$@" || rc=$?
+    jiffies >> "$stem.stat"
+    return $rc
+}
+
+# one run = one line in runs.tsv: label engine rep load1 busy% raw-file status
+runs="$out/runs.tsv"
+: > "$runs"
+{
+    echo "threads=$threads reps=$reps prompt=$PROMPT gen=$GEN clk_tck=$(getconf CLK_TCK) ncpu=$(nproc)"
+    echo "desk=$desk ($(date -r "$desk" '+%F %T'))"
+    echo "llama-bench=$llama_bench"
+    echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+    uname -a
+} > "$out/env.txt"
+
+desk_run() { # model label dtype rep
+    local m="$1" label="$2" dtype="$3" rep="$4" c f st=ok
+    c="$(calm)"
+    f="$out/$label.mistralrs-$dtype.$rep.json"
+    log "$label: desk bench --dtype $dtype (round $rep)"
+    if ! RAYON_NUM_THREADS="$threads" timed "${f%.json}" "$desk" bench --json --model "$m" \
+            --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --dtype "$dtype" > "$f" 2> "${f%.json}.log"; then
+        st=failed; log "  failed: see ${f%.json}.log"
+    fi
+    printf '%s\tmistralrs %s\t%s\t%s\t%s\t%s\n' "$label" "$dtype" "$rep" "${c// /$'\t'}" "$f" "$st" >> "$runs"
+}
+
+llama_run() { # model label rep
+    local m="$1" label="$2" rep="$3" c f st=ok
+    c="$(calm)"
+    f="$out/$label.llama.cpp.$rep.json"
+    log "$label: llama-bench -t $threads -p $PROMPT -n $GEN -r 2 (round $rep)"
+    if ! timed "${f%.json}" "$llama_bench" -m "$m" -t "$threads" -p "$PROMPT" -n "$GEN" \
+            -r 2 -o json > "$f" 2> "${f%.json}.log"; then
+        st=failed; log "  failed: see ${f%.json}.log"
+    fi
+    # load time: a run that only loads, makes a context and decodes one token
+    local lf="$out/$label.llama.cpp-load.$rep.json"
+    if ! timed "${lf%.json}" "$llama_bench" -m "$m" -t "$threads" -p 0 -n 1 -r 1 \
+            --no-warmup -o json > "$lf" 2> "${lf%.json}.log"; then
+        log "  load run failed: see ${lf%.json}.log"
+    fi
+    printf '%s\tllama.cpp\t%s\t%s\t%s\t%s\n' "$label" "$rep" "${c// /$'\t'}" "$f" "$st" >> "$runs"
+}
+
+for rep in $(seq 1 "$reps"); do
+    for m in "${models[@]}"; do
+        label="$(basename "$m" .gguf)"
+        desk_run "$m" "$label" auto "$rep"
+        llama_run "$m" "$label" "$rep"
+        if [ "$f32" = 1 ]; then desk_run "$m" "$label" f32 "$rep"; fi
+    done
+done
+
+summarize "$out"
