@@ -14,6 +14,7 @@ mod models;
 mod out;
 mod record;
 mod render_cmd;
+mod tokenize;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,8 @@ enum Command {
     Infill(infill::InfillArgs),
     /// Continue text or code (completion mode, for base and Python models).
     Complete(complete::CompleteArgs),
+    /// The token ids of a text on a model (FILE or stdin), as the engine encodes it; --json adds the pieces.
+    Tokenize(tokenize::TokenizeArgs),
     /// Benchmarks of answer quality: humaneval (pass@k) and infill, tests run in a sandbox.
     Eval(eval::EvalArgs),
 }
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
             Command::Infill(a) => infill::run(a).await,
             Command::Complete(a) => complete::run(a).await,
             Command::Eval(a) => eval::run(a).await,
+            Command::Tokenize(a) => tokenize::run(a),
         }
     });
     // mistralrs keeps engine threads alive; leave without waiting for them.

@@ -6,19 +6,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use desk_protocol::{Conversation, LoadProgress, LoadStage, ModelFacts, OverflowPolicy, PromptFormat, SamplingParams};
-use either::Either;
-use indexmap::IndexMap;
+use desk_tokenizer::Tokenizer;
 use mistralrs::core::{
     AdapterPaths, AutoDeviceMapParams, DefaultSchedulerMethod, DeviceMapSetting, GGUFLoaderBuilder, GGUFSpecificConfig,
-    LocalModelPaths, MistralRs, MistralRsBuilder, ModelPaths, Request, SchedulerConfig, TokenizationRequest,
+    LocalModelPaths, MistralRs, MistralRsBuilder, ModelPaths, Request, SchedulerConfig,
 };
 use mistralrs::ModelDType;
 
 use crate::budget::{Fitted, Fitter};
+use crate::chat_template::ChatTemplate;
 use crate::error::EngineError;
 use crate::prompt;
-use crate::text_tokenizer::{text_only, without_leading_space};
-use crate::{context, gguf, memory};
+use crate::{context, gguf, memory, vocab};
 
 /// Activation dtype on CPU. mistralrs's `Auto` picks a 16-bit type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,8 +56,9 @@ pub struct Engine {
     pub(crate) eos: Vec<u32>,
     /// The id a plain-text prompt starts with, when the model wants one.
     pub(crate) bos: Option<u32>,
-    encode: Arc<dyn Fn(&str) -> Result<Vec<u32>, EngineError> + Send + Sync>,
-    encode_infill: Arc<dyn Fn(&str) -> Result<Vec<u32>, EngineError> + Send + Sync>,
+    /// Ours, not mistralrs's: every text -> ids path goes through it (see `vocab`).
+    tokenizer: Arc<Tokenizer>,
+    chat: Option<ChatTemplate>,
     pub load_ms: u64,
 }
 
@@ -73,9 +73,12 @@ impl Engine {
         let t0 = Instant::now();
         let mut report = |stage| progress(LoadProgress { stage, elapsed_ms: t0.elapsed().as_millis() as u64 });
         report(LoadStage::ReadingHeader);
-        let header = gguf::read_header(path)?;
+        let header = gguf::read_header_keeping(path, vocab::ARRAYS)?;
         let facts = gguf::facts_from_header(path, &header)?;
         gguf::check_supported(&facts)?;
+        let tokenizer = vocab::tokenizer_from_header(path, &header)?;
+        let chat = ChatTemplate::from_header(&header, &tokenizer);
+        drop(header);
         let bos_id = header.get_u64("tokenizer.ggml.bos_token_id").map_or(prompt::BOS, |b| b as u32);
         // Llama-family files omit the flag and want BOS; files that set it to false do not.
         let bos = header.get_bool("tokenizer.ggml.add_bos_token").unwrap_or(true).then_some(bos_id);
@@ -93,7 +96,7 @@ impl Engine {
         let owned = path.to_path_buf();
         let prefix_cache_n = options.prefix_cache_n;
         // A panic inside mistralrs surfaces as a JoinError here, not as a dead app.
-        let (pipeline, (tokenizer, infill_tokenizer), max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, overlay.as_deref(), &options))
+        let (pipeline, max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, overlay.as_deref(), &options))
             .await
             .map_err(|e| load_err(format!("the loader crashed: {e}")))?
             .map_err(load_err)?;
@@ -104,12 +107,6 @@ impl Engine {
             .with_prefix_cache_n(prefix_cache_n)
             .build()
             .await;
-        let encoder = |tok: tokenizers::Tokenizer| {
-            Arc::new(move |text: &str| {
-                tok.encode(text, false).map(|e| e.get_ids().to_vec()).map_err(|e| EngineError::Tokenize(e.to_string()))
-            })
-        };
-        let (encode, encode_infill) = (encoder(tokenizer), encoder(infill_tokenizer));
         let load_ms = t0.elapsed().as_millis() as u64;
         report(LoadStage::Ready);
         Ok(Engine {
@@ -119,8 +116,8 @@ impl Engine {
             facts,
             eos,
             bos,
-            encode,
-            encode_infill,
+            tokenizer: Arc::new(tokenizer),
+            chat,
             load_ms,
         })
     }
@@ -137,13 +134,17 @@ impl Engine {
 
     /// Plain-text tokens, special-token strings encoded as text.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, EngineError> {
-        (self.encode)(text)
+        Ok(self.tokenizer.encode(text))
     }
 
     /// Like [`encode`](Self::encode) without SentencePiece's implicit leading
     /// space: Meta's `encode_infill`, for the text after a hole.
     pub fn encode_infill(&self, text: &str) -> Result<Vec<u32>, EngineError> {
-        (self.encode_infill)(text)
+        Ok(self.tokenizer.encode_infill(text))
+    }
+
+    pub fn tokenizer(&self) -> &Arc<Tokenizer> {
+        &self.tokenizer
     }
 
     /// The exact token ids the model will see for `conv`, before any overflow policy.
@@ -175,38 +176,8 @@ impl Engine {
 
     async fn apply_chat_template(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
         prompt::validate(conv)?;
-        let entry = |role: &str, content: &str| {
-            let mut m = IndexMap::new();
-            m.insert("role".to_string(), Either::Left(role.to_string()));
-            m.insert("content".to_string(), Either::Left(content.to_string()));
-            m
-        };
-        let mut messages = Vec::new();
-        if let Some(sys) = &conv.system {
-            messages.push(entry("system", sys));
-        }
-        for m in &conv.messages {
-            let role = match m.role {
-                desk_protocol::Role::User => "user",
-                desk_protocol::Role::Assistant => "assistant",
-            };
-            messages.push(entry(role, &m.content));
-        }
-        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-        let request = Request::Tokenize(TokenizationRequest {
-            text: Either::Left(messages),
-            tools: None,
-            add_generation_prompt: true,
-            add_special_tokens: false,
-            enable_thinking: None,
-            reasoning_effort: None,
-            response: tx,
-        });
-        self.send(request).await?;
-        rx.recv()
-            .await
-            .ok_or_else(|| EngineError::Tokenize("the engine stopped".into()))?
-            .map_err(|e| EngineError::Tokenize(format!("chat template: {e:#}")))
+        let chat = self.chat.as_ref().ok_or_else(|| EngineError::Tokenize("the model has no chat template".into()))?;
+        chat.encode(conv, &self.tokenizer)
     }
 
     pub(crate) async fn send(&self, request: Request) -> Result<(), EngineError> {
@@ -215,8 +186,7 @@ impl Engine {
     }
 }
 
-type Tokenizers = (tokenizers::Tokenizer, tokenizers::Tokenizer);
-type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, Tokenizers, usize, Vec<u32>);
+type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, usize, Vec<u32>);
 
 /// Runs on a blocking thread: mistralrs reads and dequantizes weights synchronously.
 fn load_pipeline(path: &Path, overlay: Option<&Path>, options: &LoadOptions) -> Result<Loaded, String> {
@@ -253,13 +223,10 @@ fn load_pipeline(path: &Path, overlay: Option<&Path>, options: &LoadOptions) -> 
     }
     let pipeline = loader.load_model_from_path(&paths, &dtype, &device, true, DeviceMapSetting::Auto(params), None, None)
         .map_err(|e| format!("{e:#}"))?;
-    let (tokenizer, max_seq_len, eos) = {
+    let (max_seq_len, eos) = {
         let guard = pipeline.blocking_lock();
         let meta = guard.get_metadata();
-        let tok = guard.tokenizer().ok_or("the model has no tokenizer")?;
-        let text = text_only(&tok)?;
-        let infill = without_leading_space(&text)?;
-        ((text, infill), meta.max_seq_len, meta.eos_tok.clone())
+        (meta.max_seq_len, meta.eos_tok.clone())
     };
-    Ok((pipeline, tokenizer, max_seq_len, eos))
+    Ok((pipeline, max_seq_len, eos))
 }

@@ -4,6 +4,7 @@
 //! CLI and the tests all go through [`Engine`].
 
 mod budget;
+mod chat_template;
 mod complete;
 pub mod context;
 pub mod discover;
@@ -16,9 +17,10 @@ pub mod memory;
 pub mod prompt;
 mod sampler;
 mod stream;
-mod text_tokenizer;
+pub mod vocab;
 
 pub use budget::{fit, Fitted, Fitter};
 pub use engine::{Activations, Engine, LoadOptions};
 pub use error::EngineError;
 pub use stream::{CancelHandle, Reply, ReplyStream};
+pub use desk_tokenizer::{TokenKind, Tokenizer};

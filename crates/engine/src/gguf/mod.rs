@@ -10,7 +10,7 @@ use std::path::Path;
 
 use desk_protocol::{ModelFacts, PromptFormat};
 
-pub use read::{parse_header, read_header, GgufHeader, TensorInfo};
+pub use read::{parse_header, parse_header_keeping, read_header, read_header_keeping, GgufArray, GgufHeader, TensorInfo};
 pub use types::{file_type_name, tensor_bytes, GgufValue};
 
 use crate::error::EngineError;

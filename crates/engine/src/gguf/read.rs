@@ -39,7 +39,17 @@ pub struct GgufHeader {
     /// Scalars and strings; arrays are kept only as their length, except the
     /// ones a caller asked to keep in full.
     pub metadata: BTreeMap<String, GgufValue>,
+    /// The arrays a caller asked for by key, in full.
+    pub arrays: BTreeMap<String, GgufArray>,
     pub tensors: Vec<TensorInfo>,
+}
+
+/// A metadata array kept in full (the tokenizer's pieces, scores, types, merges).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GgufArray {
+    Strings(Vec<String>),
+    Floats(Vec<f32>),
+    Ints(Vec<i64>),
 }
 
 impl GgufHeader {
@@ -74,6 +84,8 @@ struct Bounded<R> {
     pos: u64,
     len: u64,
     path: String,
+    /// Where a kept array's items go while it is read.
+    kept: Option<GgufArray>,
 }
 
 impl<R: Read> Bounded<R> {
@@ -156,11 +168,23 @@ impl<R: Read> Bounded<R> {
                 let count = self.u64(key)?;
                 let min = min_size(item_ty).ok_or_else(|| self.corrupt(format!("unknown array type {item_ty} in `{key}`")))?;
                 self.check_count(count, min, &format!("array `{key}`"))?;
-                if let Some(fixed) = fixed_size(item_ty) {
+                let keep = depth == 0 && self.kept.is_some();
+                if keep && count > PLAUSIBLE_COUNT {
+                    return Err(self.corrupt(format!("array `{key}` claims {count} items, more than any vocabulary has")));
+                }
+                if let (Some(fixed), false) = (fixed_size(item_ty), keep) {
                     self.skip(count * fixed, key)?;
                 } else {
+                    // The count was checked against the bytes left, so this allocation is bounded by the file.
+                    let mut items = Vec::with_capacity(if keep { count as usize } else { 0 });
                     for _ in 0..count {
-                        self.value(item_ty, depth + 1, key)?;
+                        let v = self.value(item_ty, depth + 1, key)?;
+                        if keep {
+                            items.push(v);
+                        }
+                    }
+                    if keep {
+                        self.kept = Some(array_of(items));
                     }
                 }
                 GgufValue::ArrayLen(count)
@@ -170,6 +194,28 @@ impl<R: Read> Bounded<R> {
             12 => GgufValue::F32(f64::from_le_bytes(self.bytes::<8>(key)?) as f32),
             other => return Err(self.corrupt(format!("unknown value type {other} for `{key}`"))),
         })
+    }
+}
+
+/// Items of one scalar kind; anything else becomes an empty list of strings.
+fn array_of(items: Vec<GgufValue>) -> GgufArray {
+    match items.first() {
+        Some(GgufValue::String(_)) => {
+            GgufArray::Strings(items.into_iter().map(|v| if let GgufValue::String(s) = v { s } else { String::new() }).collect())
+        }
+        Some(GgufValue::F32(_)) => GgufArray::Floats(items.iter().map(|v| v.as_f32().unwrap_or(0.0)).collect()),
+        Some(GgufValue::U64(_) | GgufValue::I64(_) | GgufValue::Bool(_)) => GgufArray::Ints(
+            items
+                .iter()
+                .map(|v| match *v {
+                    GgufValue::U64(u) => u as i64,
+                    GgufValue::I64(i) => i,
+                    GgufValue::Bool(b) => b as i64,
+                    _ => 0,
+                })
+                .collect(),
+        ),
+        _ => GgufArray::Strings(Vec::new()),
     }
 }
 
@@ -203,12 +249,27 @@ pub fn read_header(path: &Path) -> Result<GgufHeader, EngineError> {
     parse_header(BufReader::with_capacity(1 << 16, file), meta.len(), shown)
 }
 
+/// Like [`read_header`], also keeping the arrays named in `keep` in full.
+pub fn read_header_keeping(path: &Path, keep: &[&str]) -> Result<GgufHeader, EngineError> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| EngineError::from_open(path, e))?;
+    let meta = file.metadata().map_err(|e| EngineError::from_open(path, e))?;
+    if meta.is_dir() {
+        return Err(EngineError::NotFound { path: shown, reason: "it is a folder, not a file".into() });
+    }
+    parse_header_keeping(BufReader::with_capacity(1 << 16, file), meta.len(), shown, keep)
+}
+
 /// Validate a header from any reader of `len` bytes (the fuzz target feeds memory).
 pub fn parse_header(reader: impl Read, len: u64, shown: String) -> Result<GgufHeader, EngineError> {
+    parse_header_keeping(reader, len, shown, &[])
+}
+
+pub fn parse_header_keeping(reader: impl Read, len: u64, shown: String, keep: &[&str]) -> Result<GgufHeader, EngineError> {
     if len == 0 {
         return Err(EngineError::NotGguf { path: shown, reason: "the file is empty".into() });
     }
-    let mut r = Bounded { inner: reader, pos: 0, len, path: shown.clone() };
+    let mut r = Bounded { inner: reader, pos: 0, len, path: shown.clone(), kept: None };
     if len < 4 {
         return Err(EngineError::NotGguf { path: shown, reason: format!("only {len} bytes long") });
     }
@@ -231,10 +292,17 @@ pub fn parse_header(reader: impl Read, len: u64, shown: String) -> Result<GgufHe
     r.check_count(kv_count, 13, "the metadata")?;
     r.check_count(tensor_count, 24, "the tensor list")?;
     let mut metadata = BTreeMap::new();
+    let mut arrays = BTreeMap::new();
     for _ in 0..kv_count {
         let key = r.string("metadata key")?;
         let ty = r.u32("value type")?;
+        let wanted = ty == 9 && keep.contains(&key.as_str());
+        // A placeholder marks "keep this one"; `value` replaces it with the items.
+        r.kept = wanted.then(|| GgufArray::Strings(Vec::new()));
         let value = r.value(ty, 0, &key)?;
+        if let Some(array) = r.kept.take().filter(|_| wanted) {
+            arrays.insert(key.clone(), array);
+        }
         metadata.insert(key, value);
     }
     let mut tensors = Vec::with_capacity(tensor_count.min(1 << 16) as usize);
@@ -280,5 +348,5 @@ pub fn parse_header(reader: impl Read, len: u64, shown: String) -> Result<GgufHe
     if let Some(w) = spans.windows(2).find(|w| w[1].0 < w[0].1) {
         return Err(r.corrupt(format!("tensors `{}` and `{}` overlap in the file", w[0].2, w[1].2)));
     }
-    Ok(GgufHeader { version, file_size: len, data_start, metadata, tensors })
+    Ok(GgufHeader { version, file_size: len, data_start, metadata, arrays, tensors })
 }
