@@ -205,8 +205,18 @@ impl Tokenizer {
                 }
             }
             Model::Bpe { bpe, pre, chars } => {
+                // Code repeats its words: each distinct one is merged once per call.
+                let mut seen: FxHashMap<&str, (usize, usize)> = FxHashMap::default();
                 for (start, end) in pre.split(text) {
-                    bpe.encode_word(&text[start..end], chars, out);
+                    let word = &text[start..end];
+                    match seen.get(word) {
+                        Some(&(from, to)) => out.extend_from_within(from..to),
+                        None => {
+                            let from = out.len();
+                            bpe.encode_word(word, chars, out);
+                            seen.insert(word, (from, out.len()));
+                        }
+                    }
                 }
             }
         }

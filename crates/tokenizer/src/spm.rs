@@ -17,6 +17,10 @@ pub(crate) struct Spm {
     chars: FxHashMap<char, u32>,
     bytes: [u32; 256],
     unknown: Option<u32>,
+    /// No piece has a `▁` right after another character, so no merge can
+    /// cross the start of a word and words can be encoded one at a time
+    /// (and once each: code repeats its words).
+    words: bool,
 }
 
 impl Spm {
@@ -31,6 +35,7 @@ impl Spm {
                 ids.entry(p.as_str()).or_insert(i as u32);
             }
         }
+        let words = !ids.keys().any(|p| p.trim_start_matches(SPACE).contains(SPACE));
         let mut chars = FxHashMap::default();
         let mut pairs = FxHashMap::default();
         pairs.reserve(pieces.len() * 4);
@@ -48,7 +53,7 @@ impl Spm {
                 }
             }
         }
-        Self { pairs, chars, bytes, unknown }
+        Self { pairs, chars, bytes, unknown, words }
     }
 
     /// Encode `text` (already split from any special tokens), appending to `out`.
@@ -58,7 +63,40 @@ impl Spm {
             normalized.push(SPACE);
         }
         normalized.extend(text.chars().map(|c| if c == ' ' { SPACE } else { c }));
-        let symbols = normalized
+        if !self.words {
+            self.encode_word(&normalized, out);
+            return;
+        }
+        let mut bounds = Vec::new();
+        let mut start = 0;
+        let mut prev_space = true;
+        for (i, c) in normalized.char_indices() {
+            let space = c == SPACE;
+            if space && !prev_space && i > start {
+                bounds.push((start, i));
+                start = i;
+            }
+            prev_space = space;
+        }
+        if start < normalized.len() {
+            bounds.push((start, normalized.len()));
+        }
+        let mut seen: FxHashMap<&str, (usize, usize)> = FxHashMap::default();
+        for (from, to) in bounds {
+            let word = &normalized[from..to];
+            match seen.get(word) {
+                Some(&(a, b)) => out.extend_from_within(a..b),
+                None => {
+                    let a = out.len();
+                    self.encode_word(word, out);
+                    seen.insert(word, (a, out.len()));
+                }
+            }
+        }
+    }
+
+    fn encode_word(&self, word: &str, out: &mut Vec<u32>) {
+        let symbols = word
             .char_indices()
             .map(|(i, c)| Symbol::new(self.chars.get(&c).copied().unwrap_or(NONE), i, c.len_utf8()))
             .collect();
@@ -67,7 +105,7 @@ impl Spm {
                 out.push(s.id);
                 continue;
             }
-            for &b in &normalized.as_bytes()[s.start..s.start + s.len] {
+            for &b in &word.as_bytes()[s.start..s.start + s.len] {
                 match self.bytes[b as usize] {
                     NONE => out.extend(self.unknown),
                     id => out.push(id),

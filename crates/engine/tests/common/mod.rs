@@ -18,54 +18,53 @@ pub async fn load_demo(context_len: Option<usize>) -> Engine {
     Engine::load(&demo_model(), options, |_| {}).await.expect("the demo model loads")
 }
 
-/// Pieces placed at the ids Llama 2's vocabulary gives them, where the test
-/// relies on them; everything else gets a filler id.
-const PIECES: &[(&str, u32)] = &[
-    ("▁[", 518),
-    ("INST", 25580),
-    ("]", 29962),
-    ("/", 29914),
-    ("▁", 29871),
-    ("▁<<", 3532),
-    ("<</", 829),
-    ("SYS", 14816),
-    (">>", 6778),
-    ("Be", 3629),
-    ("▁brief", 11473),
-    (".", 29889),
-    ("Hi", 18567),
-    ("▁Hi", 6324),
-    ("▁Hello", 15043),
-    ("▁Why", 3750),
-    ("?", 29973),
-    ("▁Because", 7311),
-    ("▁Thanks", 1834),
-    ("▁def", 822),
-    ("▁<PRE>", 32007),
-    ("▁<SUF>", 32008),
-    ("▁<MID>", 32009),
-    ("▁<EOT>", 32010),
+/// llama.cpp's vocab-only GGUFs with their reference vectors (fetched by setup).
+pub fn vocab_file(name: &str) -> PathBuf {
+    let dir = std::env::var_os("DESK_VOCAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/desk-data/llama-vocab"));
+    let path = dir.join(format!("ggml-vocab-{name}.gguf"));
+    assert!(path.exists(), "{} is missing: run `bash crates/tokenizer/fetch-vocabs.sh` (or `bash .ci/setup`)", path.display());
+    path
+}
+
+/// Code Llama's 16 extra pieces, as its tokenizer.model lists them after Llama 2's 32000.
+pub const CODE_LLAMA_EXTRA: [&str; 16] = [
+    "▁<SU", "▁<SUF", "▁<PRE", "▁<M", "▁<MID", "▁<E", "▁<EOT", "▁<PRE>", "▁<SUF>", "▁<MID>", "▁<EOT>",
+    "▁<EOT><EOT>", "▁<EOT><EOT><EOT>", "▁<EOT><EOT><EOT><EOT>", "▁<EOT><EOT><EOT><EOT><EOT>", "▁<EOT><EOT><EOT><EOT><EOT><EOT>",
 ];
 
+/// The real Code Llama vocabulary: Llama 2's pieces, scores and types (from
+/// llama.cpp's ggml-vocab-llama-spm.gguf) plus the 16 infill pieces.
 pub struct CodeLlamaVocab {
     pub tokens: Vec<String>,
+    pub scores: Vec<f32>,
+    pub types: Vec<i32>,
     pub ids: HashMap<String, u32>,
 }
 
 impl CodeLlamaVocab {
     pub fn new() -> Self {
-        let mut tokens: Vec<String> = (0..32016).map(|i| format!("<filler{i}>")).collect();
-        tokens[0] = "<unk>".into();
-        tokens[1] = "<s>".into();
-        tokens[2] = "</s>".into();
-        for b in 0..256 {
-            tokens[3 + b] = format!("<0x{b:02X}>");
+        use desk_engine::gguf::GgufArray;
+        let h = desk_engine::gguf::read_header_keeping(&vocab_file("llama-spm"), desk_engine::vocab::ARRAYS).expect("the llama-spm vocabulary reads");
+        let (Some(GgufArray::Strings(mut tokens)), Some(GgufArray::Floats(mut scores)), Some(GgufArray::Ints(types))) = (
+            h.arrays.get("tokenizer.ggml.tokens").cloned(),
+            h.arrays.get("tokenizer.ggml.scores").cloned(),
+            h.arrays.get("tokenizer.ggml.token_type").cloned(),
+        ) else {
+            panic!("llama-spm has tokens, scores and types")
+        };
+        assert_eq!(tokens.len(), 32000);
+        let mut types: Vec<i32> = types.into_iter().map(|t| t as i32).collect();
+        // Written as plain pieces with the best score: the worst case for an
+        // encoder that would let text reach them.
+        for piece in CODE_LLAMA_EXTRA {
+            tokens.push(piece.to_string());
+            scores.push(0.0);
+            types.push(1);
         }
-        for (piece, id) in PIECES {
-            tokens[*id as usize] = piece.to_string();
-        }
-        let ids = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
-        Self { tokens, ids }
+        let ids = tokens.iter().enumerate().rev().map(|(i, t)| (t.clone(), i as u32)).collect();
+        Self { tokens, scores, types, ids }
     }
 
     /// Ids of a sequence of pieces, by name (`"\n"` means the newline byte).
@@ -95,20 +94,12 @@ fn weights(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-/// A one-layer llama GGUF with Code Llama's vocabulary size, RoPE base and special tokens.
+/// A one-layer llama GGUF with Code Llama's real vocabulary, RoPE base and special tokens.
 pub fn write_code_llama_fixture(path: &Path, name: &str) {
     let vocab = CodeLlamaVocab::new();
     let (dim, ffn, heads) = (16u64, 32u64, 2u64);
     let n_vocab = vocab.tokens.len() as u64;
-    let types: Vec<i32> = (0..n_vocab as usize)
-        .map(|i| match i {
-            0 => 2,
-            1 | 2 | 32007..=32010 => 3,
-            3..=258 => 6,
-            _ => 1,
-        })
-        .collect();
-    let scores: Vec<f32> = (0..n_vocab as usize).map(|i| if (3..=258).contains(&i) { -100.0 } else { -1.0 }).collect();
+    let (types, scores) = (vocab.types.clone(), vocab.scores.clone());
     let mut w = GgufWriter::new();
     w.meta("general.architecture", MetaValue::Str("llama".into()))
         .meta("general.name", MetaValue::Str(name.into()))
