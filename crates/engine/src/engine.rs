@@ -78,7 +78,6 @@ impl Engine {
         gguf::check_supported(&facts)?;
         let tokenizer = vocab::tokenizer_from_header(path, &header)?;
         let chat = ChatTemplate::from_header(&header, &tokenizer);
-        drop(header);
         let bos_id = header.get_u64("tokenizer.ggml.bos_token_id").map_or(prompt::BOS, |b| b as u32);
         // Llama-family files omit the flag and want BOS; files that set it to false do not.
         let bos = header.get_bool("tokenizer.ggml.add_bos_token").unwrap_or(true).then_some(bos_id);

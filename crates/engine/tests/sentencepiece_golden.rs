@@ -50,7 +50,7 @@ fn awkward_text_and_every_humaneval_solution_encode_as_sentencepiece_does() {
             wrong.push(format!("infill {text:?}: want {:?} got {:?}", ids(&case["ids"]), tok.encode_infill(text)));
         }
     }
-    let problems = desk_eval::problems::load(humaneval()).expect("HumanEval (fetched by the setup)");
+    let problems = desk_eval::load(humaneval()).expect("HumanEval (fetched by the setup)");
     let expected = g["humaneval"].as_object().unwrap();
     assert_eq!(problems.len(), expected.len());
     for p in &problems {
