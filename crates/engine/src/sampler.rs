@@ -26,6 +26,10 @@ pub struct SamplerConfig {
     pub seed: u64,
     /// Token ids that must never be chosen (end-of-sequence for benchmarks).
     pub banned: Vec<u32>,
+    /// Ids that end the reply, given to mistralrs as this end-of-sequence id.
+    /// mistralrs refuses a stop id whose text begins a longer piece (Code
+    /// Llama's `▁<EOT>` begins `▁<EOT><EOT>`), so the sampler stops it instead.
+    pub stop_as: Option<(Vec<u32>, u32)>,
 }
 
 pub struct Sampler {
@@ -85,6 +89,15 @@ impl Sampler {
         order[order.len() - 1]
     }
 
+    /// [`choose`](Self::choose), with a stop id turned into end-of-sequence.
+    pub fn pick(&self, logits: &mut [f32]) -> usize {
+        let chosen = self.choose(logits);
+        match &self.config.stop_as {
+            Some((stops, eos)) if stops.contains(&(chosen as u32)) && (*eos as usize) < logits.len() => *eos as usize,
+            _ => chosen,
+        }
+    }
+
     fn next_unit(&self) -> f32 {
         let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
         (rng.next() >> 40) as f32 / (1u64 << 24) as f32
@@ -104,7 +117,7 @@ impl mistralrs::CustomLogitsProcessor for Sampler {
         self.tick();
         let shape = logits.shape().clone();
         let mut values: Vec<f32> = logits.flatten_all()?.to_dtype(mistralrs::DType::F32)?.to_vec1()?;
-        let chosen = self.choose(&mut values);
+        let chosen = self.pick(&mut values);
         values.iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
         values[chosen] = 0.0;
         Tensor::from_vec(values, shape, &Device::Cpu)?.to_device(logits.device())?.to_dtype(logits.dtype())
@@ -139,7 +152,7 @@ mod tests {
     use super::*;
 
     fn sampler(temperature: f32, seed: u64, banned: Vec<u32>) -> Sampler {
-        Sampler::new(SamplerConfig { temperature, top_k: 0, top_p: 1.0, seed, banned })
+        Sampler::new(SamplerConfig { temperature, top_k: 0, top_p: 1.0, seed, banned, stop_as: None })
     }
 
     #[test]
@@ -161,7 +174,7 @@ mod tests {
 
     #[test]
     fn top_k_one_is_greedy_even_when_hot() {
-        let s = Sampler::new(SamplerConfig { temperature: 5.0, top_k: 1, top_p: 1.0, seed: 3, banned: vec![] });
+        let s = Sampler::new(SamplerConfig { temperature: 5.0, top_k: 1, top_p: 1.0, seed: 3, banned: vec![], stop_as: None });
         for _ in 0..20 {
             assert_eq!(s.choose(&mut [0.0, 0.5, 0.4]), 1);
         }
@@ -169,10 +182,17 @@ mod tests {
 
     #[test]
     fn top_p_cuts_the_tail() {
-        let s = Sampler::new(SamplerConfig { temperature: 1.0, top_k: 0, top_p: 0.5, seed: 9, banned: vec![] });
+        let s = Sampler::new(SamplerConfig { temperature: 1.0, top_k: 0, top_p: 0.5, seed: 9, banned: vec![], stop_as: None });
         // Token 0 alone holds more than half the mass, so it is always chosen.
         for _ in 0..50 {
             assert_eq!(s.choose(&mut [5.0, 0.0, 0.0, 0.0]), 0);
         }
+    }
+
+    #[test]
+    fn code_llama_eot_ends_the_reply_as_end_of_sequence() {
+        let s = Sampler::new(SamplerConfig { temperature: 0.0, top_k: 0, top_p: 1.0, seed: 1, banned: vec![], stop_as: Some((vec![3], 2)) });
+        assert_eq!(s.pick(&mut [0.0, 0.1, 0.2, 9.0]), 2, "EOT (3) chosen: the reply ends with EOS (2)");
+        assert_eq!(s.pick(&mut [0.0, 9.0, 0.2, 0.3]), 1);
     }
 }

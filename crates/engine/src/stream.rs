@@ -98,11 +98,12 @@ impl Engine {
             top_p: params.top_p,
             seed,
             banned: if params.ignore_eos { self.eos.clone() } else { Vec::new() },
+            stop_as: self.eos.first().filter(|_| !stop.is_empty()).map(|&eos| (stop.to_vec(), eos)),
         });
         let clock = sampler.clock.clone();
         let mut sampling = mistralrs::SamplingParams::neutral();
         sampling.max_len = Some(params.max_tokens.min(room).max(1));
-        if !stop.is_empty() {
+        if !stop.is_empty() && self.eos.is_empty() {
             sampling.stop_toks = Some(mistralrs::StopTokens::Ids(stop.to_vec()));
         }
         if (params.repeat_penalty - 1.0).abs() > f32::EPSILON {
