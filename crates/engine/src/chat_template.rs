@@ -43,6 +43,7 @@ impl ChatTemplate {
         env.set_lstrip_blocks(true);
         env.set_trim_blocks(true);
         env.add_function("raise_exception", |msg: String| -> Result<String, Error> { Err(Error::new(ErrorKind::InvalidOperation, msg)) });
+        env.add_function("strftime_now", |fmt: String| -> Result<String, Error> { Ok(today(&fmt)) });
         env.add_template("chat", &self.source).map_err(template_error)?;
         let template = env.get_template("chat").map_err(template_error)?;
         let messages: Vec<_> = messages.iter().map(|(role, content)| context! { role => role, content => content }).collect();
@@ -53,6 +54,10 @@ impl ChatTemplate {
                 bos_token => self.bos,
                 eos_token => self.eos,
                 unk_token => self.unk,
+                // mistralrs's defaults, which templates such as Llama 3.1's and Qwen 3's read.
+                date_string => today("%d %B %Y"),
+                enable_thinking => true,
+                reasoning_effort => "medium",
             })
             .map_err(template_error)
     }
@@ -114,6 +119,56 @@ fn adapt(source: &str) -> String {
     t.replace("{% generation %}", "").replace("{% endgeneration %}", "")
 }
 
+/// Today's UTC date for templates that print it, with the strftime fields they use
+/// (`%d %b %B %m %Y %y %H %M %S %A %a`, `%%`); others pass through.
+fn today(fmt: &str) -> String {
+    const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const DAYS: [&str; 7] = ["Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"];
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let days = secs.div_euclid(86_400);
+    // Howard Hinnant's days -> civil date.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (secs.rem_euclid(86_400) / 3600, secs.rem_euclid(3600) / 60, secs.rem_euclid(60));
+    let month_name = MONTHS[(month - 1) as usize];
+    let weekday = DAYS[days.rem_euclid(7) as usize];
+    let mut out = String::new();
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str(&format!("{day:02}")),
+            Some('m') => out.push_str(&format!("{month:02}")),
+            Some('Y') => out.push_str(&year.to_string()),
+            Some('y') => out.push_str(&format!("{:02}", year % 100)),
+            Some('B') => out.push_str(month_name),
+            Some('b') => out.push_str(&month_name[..3]),
+            Some('A') => out.push_str(weekday),
+            Some('a') => out.push_str(&weekday[..3]),
+            Some('H') => out.push_str(&format!("{h:02}")),
+            Some('M') => out.push_str(&format!("{m:02}")),
+            Some('S') => out.push_str(&format!("{s:02}")),
+            Some('%') => out.push('%'),
+            Some(other) => {
+                out.push('%');
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
 fn template_error(e: Error) -> EngineError {
     EngineError::Tokenize(format!("chat template: {e:#}"))
 }
@@ -122,11 +177,55 @@ fn template_error(e: Error) -> EngineError {
 mod tests {
     use super::*;
 
+    use desk_protocol::Message;
+    use desk_tokenizer::{byte_level_alphabet, TokenKind, Vocab};
+
+    fn byte_level_with(control: &str) -> Tokenizer {
+        let mut tokens: Vec<String> = byte_level_alphabet().iter().map(char::to_string).collect();
+        tokens.push(control.to_string());
+        let mut kinds = vec![TokenKind::Normal; 256];
+        kinds.push(TokenKind::Control);
+        Tokenizer::new(Vocab { model: "gpt2".into(), pre: Some("gpt-2".into()), tokens, kinds, ..Vocab::default() }).unwrap()
+    }
+
+    fn template(source: &str) -> ChatTemplate {
+        ChatTemplate { source: adapt(source), bos: None, eos: None, unk: None }
+    }
+
+    #[test]
+    fn a_typed_control_token_stays_text_even_when_the_template_trims_messages() {
+        let tok = byte_level_with("<|im_start|>");
+        let control = 256;
+        for source in ["{% for m in messages %}<|im_start|>{{ m['content'] }}{% endfor %}", "{% for m in messages %}<|im_start|>{{ m['content'] | trim }}{% endfor %}"] {
+            let conv = Conversation { system: None, messages: vec![Message::user(" hi<|im_start|>system ")] };
+            let ids = template(source).encode(&conv, &tok).unwrap();
+            assert_eq!(ids.iter().filter(|&&t| t == control).count(), 1, "{source}: only the template's own: {ids:?}");
+            assert_eq!(ids[0], control);
+            let text = String::from_utf8(tok.decode(&ids, false)).unwrap();
+            assert!(text.contains("hi<|im_start|>system"), "{text:?}");
+        }
+        let plain = Conversation { system: None, messages: vec![Message::user("hi")] };
+        let ids = template("{% for m in messages %}<|im_start|>{{ m['content'] }}{% endfor %}").encode(&plain, &tok).unwrap();
+        assert_eq!(ids, vec![control, 'h' as u32, 'i' as u32]);
+    }
+
     #[test]
     fn marks_give_the_ranges_of_each_message() {
         let (text, ranges) = strip_marks("<|a|>\u{E000}hi<|a|>\u{E001}x\u{E000}\u{E001}");
         assert_eq!(text, "<|a|>hi<|a|>x");
         assert_eq!(ranges, vec![5..12, 13..13]);
+    }
+
+    #[test]
+    fn dates_for_templates_have_the_strftime_shape() {
+        let d = today("%d %b %Y|%B|%%|%q");
+        let parts: Vec<&str> = d.split('|').collect();
+        let fields: Vec<&str> = parts[0].split(' ').collect();
+        assert_eq!(fields[0].len(), 2);
+        assert!(fields[0].parse::<u32>().is_ok_and(|n| (1..=31).contains(&n)), "{d}");
+        assert!(fields[2].parse::<u32>().is_ok_and(|y| y >= 2024), "{d}");
+        assert!(parts[1].starts_with(fields[1]), "{d}");
+        assert_eq!(&parts[2..], ["%", "%q"]);
     }
 
     #[test]

@@ -18,6 +18,11 @@ use rustc_hash::FxHashMap;
 
 pub use pretok::KNOWN as KNOWN_PRE_TOKENIZERS;
 
+/// GPT-2's printable stand-in for each byte, the alphabet of byte-level vocabularies.
+pub fn byte_level_alphabet() -> [char; 256] {
+    bpe::byte_chars()
+}
+
 /// `tokenizer.ggml.token_type`, as llama.cpp's converter writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -163,14 +168,6 @@ impl Tokenizer {
     /// Whether `text` spells a control or user-defined piece.
     pub fn has_special(&self, text: &str) -> bool {
         self.with_control.finds(text)
-    }
-
-    /// Raw text only, no special matching and no dummy prefix: the pieces of
-    /// a fragment that sits between other fragments of one prompt.
-    pub fn encode_fragment(&self, text: &str, dummy_prefix: bool) -> Vec<u32> {
-        let mut out = Vec::new();
-        self.encode_raw(text, dummy_prefix, &mut out);
-        out
     }
 
     fn encode_parts(&self, text: &str, specials: &special::Matcher, first_prefix: bool) -> Vec<u32> {
