@@ -18,7 +18,9 @@ const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
 pub(crate) struct ChatTemplate {
-    source: String,
+    /// Compiled once at load: prompts are built for every send and every live count.
+    /// A template that does not compile says so when a prompt is asked for.
+    env: Result<Environment<'static>, String>,
     bos: Option<String>,
     eos: Option<String>,
     unk: Option<String>,
@@ -29,7 +31,7 @@ impl ChatTemplate {
         let source = h.get_str("tokenizer.chat_template").filter(|t| !t.trim().is_empty())?;
         let piece = |key: &str| h.get_u64(key).and_then(|id| tok.piece(id as u32)).map(str::to_string);
         Some(Self {
-            source: adapt(source),
+            env: environment(adapt(source)),
             bos: piece("tokenizer.ggml.bos_token_id"),
             eos: piece("tokenizer.ggml.eos_token_id"),
             unk: piece("tokenizer.ggml.unknown_token_id"),
@@ -37,14 +39,7 @@ impl ChatTemplate {
     }
 
     fn render(&self, messages: &[(&str, String)]) -> Result<String, EngineError> {
-        let mut env = Environment::new();
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        // As transformers (and mistralrs) render chat templates.
-        env.set_lstrip_blocks(true);
-        env.set_trim_blocks(true);
-        env.add_function("raise_exception", |msg: String| -> Result<String, Error> { Err(Error::new(ErrorKind::InvalidOperation, msg)) });
-        env.add_function("strftime_now", |fmt: String| -> Result<String, Error> { Ok(today(&fmt)) });
-        env.add_template("chat", &self.source).map_err(template_error)?;
+        let env = self.env.as_ref().map_err(|e| EngineError::Tokenize(e.clone()))?;
         let template = env.get_template("chat").map_err(template_error)?;
         let messages: Vec<_> = messages.iter().map(|(role, content)| context! { role => role, content => content }).collect();
         template
@@ -86,6 +81,18 @@ impl ChatTemplate {
         // edges it would trim: a whitespace difference at worst, never an injected token.
         Ok(tok.encode_with_special_except(&plain, &protected))
     }
+}
+
+/// The minijinja setup mistralrs renders chat templates with (as transformers does).
+fn environment(source: String) -> Result<Environment<'static>, String> {
+    let mut env = Environment::new();
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_lstrip_blocks(true);
+    env.set_trim_blocks(true);
+    env.add_function("raise_exception", |msg: String| -> Result<String, Error> { Err(Error::new(ErrorKind::InvalidOperation, msg)) });
+    env.add_function("strftime_now", |fmt: String| -> Result<String, Error> { Ok(today(&fmt)) });
+    env.add_template_owned("chat", source).map_err(|e| format!("chat template: {e:#}"))?;
+    Ok(env)
 }
 
 fn unmarked(s: &str) -> String {
@@ -189,7 +196,7 @@ mod tests {
     }
 
     fn template(source: &str) -> ChatTemplate {
-        ChatTemplate { source: adapt(source), bos: None, eos: None, unk: None }
+        ChatTemplate { env: environment(adapt(source)), bos: None, eos: None, unk: None }
     }
 
     #[test]

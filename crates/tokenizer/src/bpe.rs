@@ -40,9 +40,13 @@ pub(crate) fn char_byte(c: char) -> Option<u8> {
     if printable {
         return Some(c as u8);
     }
-    // The n-th non-printable byte became U+0100 + n.
-    let n = c.checked_sub(0x100)?;
-    (0..=255u8).filter(|b| !matches!(b, 0x21..=0x7E | 0xA1..=0xAC | 0xAE..=0xFF)).nth(n as usize)
+    // The non-printable bytes, in order, became U+0100 and up: 0x00-0x20, 0x7F-0xA0, 0xAD.
+    match c.checked_sub(0x100)? {
+        n @ 0..=32 => Some(n as u8),
+        n @ 33..=66 => Some((0x7F + n - 33) as u8),
+        67 => Some(0xAD),
+        _ => None,
+    }
 }
 
 impl Bpe {
@@ -91,5 +95,18 @@ impl Bpe {
         let symbols = word.bytes().enumerate().map(|(i, b)| Symbol::new(self.byte_ids[b as usize], i, 1)).collect();
         // A byte without a piece has nothing to become: llama.cpp drops it too.
         out.extend(merge(symbols, |l, r| self.ranks.get(&(l, r)).copied()).into_iter().map(|s| s.id).filter(|&id| id != NONE));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn char_byte_inverts_byte_chars() {
+        for (b, c) in byte_chars().iter().enumerate() {
+            assert_eq!(char_byte(*c), Some(b as u8), "{c:?}");
+        }
+        assert_eq!(char_byte('\u{144}'), None);
     }
 }

@@ -54,11 +54,7 @@ const LOOKAHEAD: &str = r"\s+(?!\S)";
 impl Stage {
     fn new(expr: &str) -> Result<Self, TokenizerError> {
         let lookahead = expr.contains(LOOKAHEAD);
-        let plain = if expr.contains(&format!("{LOOKAHEAD}|\\s+")) {
-            expr.replace(&format!("{LOOKAHEAD}|\\s+"), r"\s+")
-        } else {
-            expr.replace(LOOKAHEAD, r"\s+")
-        };
+        let plain = expr.replace(&format!("{LOOKAHEAD}|\\s+"), r"\s+").replace(LOOKAHEAD, r"\s+");
         let regex = Regex::new(&plain).map_err(|e| TokenizerError::Malformed(format!("pre-tokenizer expression: {e}")))?;
         Ok(Self { regex, lookahead, newline_first: expr.contains(r"\s*[\r\n]+") })
     }
