@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use desk_engine::{CancelHandle, Engine, EngineError, LoadOptions};
-use desk_protocol::{ChatEvent, Conversation, LoadProgress, ModelFacts, OverflowPolicy, SamplingParams, StopReason, Usage};
+use desk_protocol::{ChatEvent, Conversation, LoadProgress, ModelFacts, OverflowPolicy, Prefill, SamplingParams, StopReason, Usage};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 
 pub type EventStream = Pin<Box<dyn Stream<Item = ChatEvent> + Send>>;
+pub type ProgressFn = Box<dyn FnMut(Prefill) + Send>;
 
 pub trait Backend: Send + Sync {
     fn facts(&self) -> ModelFacts;
@@ -24,6 +25,15 @@ pub trait Backend: Send + Sync {
         policy: OverflowPolicy,
     ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
     fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>>;
+    /// Compute the stable part of the prompt that sending `draft` after `conv`
+    /// will make, until `stop` fires (at a chunk boundary).
+    fn prefill<'a>(
+        &'a self,
+        conv: &'a Conversation,
+        draft: &'a str,
+        stop: &'a CancelHandle,
+        progress: ProgressFn,
+    ) -> BoxFuture<'a, Result<Prefill, EngineError>>;
     /// Continue `text` (completion mode).
     fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
     /// Fill the hole between `prefix` and `suffix`.
@@ -83,6 +93,18 @@ impl Backend for Engine {
     }
     fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>> {
         Box::pin(async move { Ok(self.prompt_tokens(conv).await?.len()) })
+    }
+    fn prefill<'a>(
+        &'a self,
+        conv: &'a Conversation,
+        draft: &'a str,
+        stop: &'a CancelHandle,
+        progress: ProgressFn,
+    ) -> BoxFuture<'a, Result<Prefill, EngineError>> {
+        Box::pin(async move {
+            let tokens = self.draft_prefix(conv, draft).await?;
+            Engine::prefill(self, &tokens, stop, progress).await
+        })
     }
     fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
         Box::pin(async move { Ok(boxed(Engine::complete(self, text, params).await?)) })
@@ -183,6 +205,30 @@ impl Backend for FakeBackend {
     fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>> {
         let n = conv.messages.iter().map(|m| m.content.len() / 4 + 1).sum();
         Box::pin(async move { Ok(n) })
+    }
+    /// A token per four characters of the stable text, in two steps, so UI
+    /// tests see the progress line move.
+    fn prefill<'a>(
+        &'a self,
+        conv: &'a Conversation,
+        draft: &'a str,
+        stop: &'a CancelHandle,
+        mut progress: ProgressFn,
+    ) -> BoxFuture<'a, Result<Prefill, EngineError>> {
+        let before: usize = conv.messages.iter().map(|m| m.content.len() / 4 + 1).sum();
+        let total = before + desk_engine::stable_text(draft).len() / 4;
+        Box::pin(async move {
+            let mut ready = 0;
+            for step in [total / 2, total] {
+                if stop.is_cancelled() {
+                    break;
+                }
+                tokio::time::sleep(self.delay).await;
+                ready = step;
+                progress(Prefill { ready, total });
+            }
+            Ok(Prefill { ready, total })
+        })
     }
     fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
         Box::pin(async move { Ok(self.scripted(text.len() / 4 + 1, params)) })

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use desk_protocol::{
     CatalogEntry, CompleteRequest, Conversation, ConversationId, ConversationSummary, FillRequest, FitEstimate, LoadProgress, ModelEntry, ModelFacts, ModelStatus,
-    OpenedConversation, PullProgress, ReplyUpdate, SearchResults, SendRequest,
+    OpenedConversation, Prefill, PullProgress, ReplyUpdate, SearchResults, SendRequest,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -65,6 +65,8 @@ pub async fn fill(state: State<'_, AppState>, request: FillRequest, on_event: Ch
 #[tauri::command]
 pub async fn send(state: State<'_, AppState>, request: SendRequest, on_event: Channel<ReplyUpdate>) -> Result<(), UiError> {
     let backend = state.backend().await?;
+    // The prefill's chunk in flight finishes first, so the reply finds it cached.
+    drop(state.settle_prefill().await);
     let recorder = match &state.history {
         Some(h) => h.start(&request, &backend.facts().file_name).unwrap_or_else(|e| {
             eprintln!("{e}; this reply is not saved");
@@ -102,6 +104,18 @@ pub fn stop(state: State<'_, AppState>) -> bool {
 #[tauri::command]
 pub async fn count_tokens(state: State<'_, AppState>, conversation: Conversation) -> Result<usize, UiError> {
     Ok(state.backend().await?.count_tokens(&conversation).await?)
+}
+
+/// Compute the prompt a draft will become, as far as it is stable, while the
+/// user is still typing. A newer call or a send stops it.
+#[tauri::command]
+pub async fn prefill(state: State<'_, AppState>, conversation: Conversation, draft: String, on_progress: Channel<Prefill>) -> Result<Prefill, UiError> {
+    let backend = state.backend().await?;
+    let (stop, _lane) = state.settle_prefill().await;
+    let progress = Box::new(move |p: Prefill| {
+        let _ = on_progress.send(p);
+    });
+    Ok(backend.prefill(&conversation, &draft, &stop, progress).await?)
 }
 
 /// External links open in the system browser, and only http/https ones.

@@ -44,6 +44,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::send,
         commands::stop,
         commands::count_tokens,
+        commands::prefill,
         commands::open_link,
         commands::history_list,
         commands::history_open,

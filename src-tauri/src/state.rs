@@ -28,6 +28,11 @@ pub struct AppState {
     pub models_dirs: Vec<PathBuf>,
     slot: watch::Sender<Slot>,
     current: Mutex<Option<CancelHandle>>,
+    /// Stops the running prefill (at its next chunk boundary).
+    prefill_stop: Mutex<CancelHandle>,
+    /// Held while a prefill runs: one at a time, and a send waits for the
+    /// chunk in flight so its work is in the cache before the real request.
+    prefill_lane: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -40,6 +45,8 @@ impl AppState {
             models_dirs,
             slot: watch::Sender::new(Slot::NoModel),
             current: Mutex::new(None),
+            prefill_stop: Mutex::new(CancelHandle::default()),
+            prefill_lane: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -145,6 +152,16 @@ impl AppState {
         if let Ok(mut c) = self.current.lock() {
             *c = cancel;
         }
+    }
+
+    /// Stop the prefill that runs (a newer draft, or a send, replaces it) and
+    /// wait for its chunk in flight. The returned guard keeps the lane.
+    pub async fn settle_prefill(&self) -> (CancelHandle, tokio::sync::MutexGuard<'_, ()>) {
+        let fresh = CancelHandle::default();
+        if let Ok(mut stop) = self.prefill_stop.lock() {
+            std::mem::replace(&mut *stop, fresh.clone()).cancel();
+        }
+        (fresh, self.prefill_lane.lock().await)
     }
 
     /// Stop the running reply; false when none runs.

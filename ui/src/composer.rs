@@ -1,15 +1,18 @@
-//! The chat composer, with a live count of what the next prompt will take.
+//! The chat composer, with a live count of what the next prompt will take, and
+//! the stable part of that prompt computed ahead while the user types.
 
-use desk_protocol::{Conversation, Message, ModelStatus};
+use desk_protocol::{Conversation, Message, ModelStatus, Prefill};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::Ctx;
 use crate::chat::send_text;
-use crate::ipc::invoke;
+use crate::ipc::{invoke, Channel};
 
 /// Counting waits for a pause in typing: a pasted file is tokenized once, not per key.
 const COUNT_AFTER_MS: u64 = 300;
+/// A draft unchanged this long is prefilled (the shell stops an older prefill).
+const PREFILL_AFTER_MS: u64 = 500;
 
 #[component]
 pub fn Composer() -> impl IntoView {
@@ -17,6 +20,7 @@ pub fn Composer() -> impl IntoView {
     let text = RwSignal::new(String::new());
     let tokens = RwSignal::new(None::<usize>);
     let typed = RwSignal::new(0u64);
+    let prefill = RwSignal::new(None::<Prefill>);
     let send = move || {
         let t = text.get_untracked();
         if !t.trim().is_empty() && !ctx.busy.get_untracked() {
@@ -24,6 +28,7 @@ pub fn Composer() -> impl IntoView {
             // A count still pending for the sent text must not come back for the empty composer.
             typed.update(|n| *n += 1);
             tokens.set(None);
+            prefill.set(None);
             send_text(ctx, t);
         }
     };
@@ -34,6 +39,7 @@ pub fn Composer() -> impl IntoView {
         typed.set(seq);
         if empty {
             tokens.set(None);
+            prefill.set(None);
             return;
         }
         set_timeout(
@@ -48,6 +54,23 @@ pub fn Composer() -> impl IntoView {
             },
             std::time::Duration::from_millis(COUNT_AFTER_MS),
         );
+        set_timeout(
+            move || {
+                if typed.get_untracked() == seq && !ctx.busy.get_untracked() {
+                    prefill_draft(ctx, text.get_untracked(), move |p| {
+                        if typed.get_untracked() == seq {
+                            prefill.set(Some(p));
+                        }
+                    });
+                }
+            },
+            std::time::Duration::from_millis(PREFILL_AFTER_MS),
+        );
+    };
+    let ready = move || {
+        let p = prefill.get().filter(|p| p.total > 0)?;
+        let label = if p.ready >= p.total { format!("{} tokens ready", p.total) } else { format!("{} of {} tokens ready", p.ready, p.total) };
+        Some(view! { <span id="composer-prefill" class="prefill" title="Computed while you type: after Enter only the rest is processed">{label}</span> })
     };
     let queued = move || matches!(ctx.status.get(), ModelStatus::Loading { .. }) && ctx.busy.get();
     let count = move || {
@@ -81,6 +104,7 @@ pub fn Composer() -> impl IntoView {
             ></textarea>
             <div class="actions">
                 {count}
+                {ready}
                 {move || queued().then(|| view! { <span class="queued">"Queued until the model is loaded"</span> })}
                 <Show
                     when=move || ctx.busy.get()
@@ -109,5 +133,28 @@ fn count_prompt(ctx: Ctx, draft: String, done: impl FnOnce(usize) + 'static) {
         if let Ok(n) = invoke::<usize>("count_tokens", &Args { conversation }, &[]).await {
             done(n);
         }
+    });
+}
+
+/// Compute, while the user types, the prompt the draft will become as far as
+/// it is stable; `progress` gets each step.
+fn prefill_draft(ctx: Ctx, draft: String, progress: impl FnMut(Prefill) + 'static) {
+    let Some(session) = ctx.session_untracked() else { return };
+    if !matches!(ctx.status.get_untracked(), ModelStatus::Ready { .. }) {
+        return;
+    }
+    let system = ctx.settings.with_untracked(|s| (!s.system.trim().is_empty()).then(|| s.system.clone()));
+    let conversation: Conversation = session.data.with_untracked(|d| d.tree.conversation(system, d.tree.last()));
+    spawn_local(async move {
+        #[derive(serde::Serialize)]
+        struct Args {
+            conversation: Conversation,
+            draft: String,
+        }
+        let Ok(channel) = Channel::new(progress) else { return };
+        if let Err(e) = invoke::<Prefill>("prefill", &Args { conversation, draft }, &[("onProgress", &channel)]).await {
+            leptos::logging::warn!("prefill failed: {e}");
+        }
+        drop(channel);
     });
 }

@@ -18,6 +18,30 @@ pub struct ModelArgs {
     /// Load even when the memory estimate says the model will not fit.
     #[arg(long)]
     pub ignore_memory_check: bool,
+    /// Activation dtype: auto = f32 on CPU (faster there, and what llama.cpp
+    /// computes in), mistralrs's choice on a GPU.
+    #[arg(long, value_enum, default_value_t = Dtype::Auto)]
+    pub dtype: Dtype,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum Dtype {
+    Auto,
+    F32,
+    F16,
+    Bf16,
+}
+
+impl Dtype {
+    pub fn activations(self) -> desk_engine::Activations {
+        use desk_engine::Activations;
+        match self {
+            Dtype::Auto => Activations::Auto,
+            Dtype::F32 => Activations::F32,
+            Dtype::F16 => Activations::F16,
+            Dtype::Bf16 => Activations::Bf16,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -6,6 +6,7 @@ use desk_engine::LoadOptions;
 use desk_protocol::{ChatEvent, Conversation, ConversationId, Message, MessageId, Role, StopReason};
 
 use crate::args::{GenArgs, ModelArgs, SaveArgs};
+use crate::draft::read_message;
 use crate::ask::{answer, install_ctrl_c, print_stats};
 use crate::load::load;
 use crate::record::{open_store, Recorder};
@@ -55,7 +56,10 @@ pub async fn run(args: ChatArgs) -> Result<()> {
     loop {
         eprint!("\n> ");
         let _ = std::io::stderr().flush();
-        let Some(input) = read_message(&mut lines).await else { break };
+        let Some((input, prefilled)) = read_message(&mut lines, &engine, &conv).await else { break };
+        if let Some(p) = prefilled.filter(|p| p.ready > 0) {
+            eprintln!("({} of {} prompt tokens computed while you pasted)", p.ready, p.total);
+        }
         let trimmed = input.trim();
         match trimmed {
             "" => continue,
@@ -158,20 +162,4 @@ fn spawn_line_reader() -> tokio::sync::mpsc::UnboundedReceiver<String> {
         }
     });
     rx
-}
-
-/// One message: a line, or the lines between two `"""` lines.
-async fn read_message(lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> Option<String> {
-    let first = lines.recv().await?;
-    if first.trim() != "\"\"\"" {
-        return Some(first);
-    }
-    let mut block = Vec::new();
-    while let Some(line) = lines.recv().await {
-        if line.trim() == "\"\"\"" {
-            break;
-        }
-        block.push(line);
-    }
-    Some(block.join("\n"))
 }

@@ -14,7 +14,12 @@ pub async fn load(args: &ModelArgs, options: LoadOptions) -> Result<Engine> {
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
     bar.enable_steady_tick(Duration::from_millis(120));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let options = LoadOptions { context_len: args.ctx, check_memory: options.check_memory && !args.ignore_memory_check, ..options };
+    let options = LoadOptions {
+        context_len: args.ctx,
+        check_memory: options.check_memory && !args.ignore_memory_check,
+        activations: args.dtype.activations(),
+        ..options
+    };
     let progress_bar = bar.clone();
     let engine = Engine::load(&path, options, move |p| {
         let msg = match p.stage {
@@ -33,10 +38,11 @@ pub async fn load(args: &ModelArgs, options: LoadOptions) -> Result<Engine> {
     })?;
     if !args.json {
         eprintln!(
-            "loaded {} ({}, {:?} format, context {}) in {:.1}s",
+            "loaded {} ({}, {:?} format, {} activations, context {}) in {:.1}s",
             engine.facts().file_name,
             engine.facts().file_type_name.as_deref().unwrap_or("?"),
             engine.format(),
+            engine.activations(),
             engine.context_limit(),
             engine.load_ms as f64 / 1e3
         );

@@ -5,6 +5,7 @@ mod ask;
 mod bench;
 mod chat;
 mod complete;
+mod draft;
 mod eval;
 mod history;
 mod history_html;

@@ -19,7 +19,7 @@ use crate::error::EngineError;
 use crate::prompt;
 use crate::{context, gguf, memory, vocab};
 
-/// Activation dtype on CPU. mistralrs's `Auto` picks a 16-bit type.
+/// Activation dtype. `Auto` is f32 on CPU and mistralrs's choice on a GPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Activations {
     #[default]
@@ -59,6 +59,12 @@ pub struct Engine {
     /// Ours, not mistralrs's: every text -> ids path goes through it (see `vocab`).
     tokenizer: Arc<Tokenizer>,
     chat: Option<ChatTemplate>,
+    /// Prompts sent lately, to tell how much of a new one is already computed.
+    pub(crate) recent: std::sync::Mutex<crate::warm::Recent>,
+    /// What a prefill-only request ends on; `None` turns prefill off.
+    pub(crate) sentinel: Option<u32>,
+    /// The activation dtype in use, as mistralrs names it (`f32`, `bf16`, ...).
+    pub(crate) activations: &'static str,
     pub load_ms: u64,
 }
 
@@ -79,6 +85,8 @@ impl Engine {
         let tokenizer = vocab::tokenizer_from_header(path, &header)?;
         let chat = ChatTemplate::from_header(&header, &tokenizer);
         let bos_id = header.get_u64("tokenizer.ggml.bos_token_id").map_or(prompt::BOS, |b| b as u32);
+        let eos_id = header.get_u64("tokenizer.ggml.eos_token_id").map_or(prompt::EOS, |e| e as u32);
+        let sentinel = vocab::prefill_sentinel(&tokenizer, header.get_str("tokenizer.chat_template"), &[bos_id, eos_id]);
         // Llama-family files omit the flag and want BOS; files that set it to false do not.
         let bos = header.get_bool("tokenizer.ggml.add_bos_token").unwrap_or(true).then_some(bos_id);
         let model_ctx = facts.context_length.unwrap_or(4096) as usize;
@@ -95,7 +103,7 @@ impl Engine {
         let owned = path.to_path_buf();
         let prefix_cache_n = options.prefix_cache_n;
         // A panic inside mistralrs surfaces as a JoinError here, not as a dead app.
-        let (pipeline, max_seq_len, eos) = tokio::task::spawn_blocking(move || load_pipeline(&owned, overlay.as_deref(), &options))
+        let (pipeline, max_seq_len, eos, activations) = tokio::task::spawn_blocking(move || load_pipeline(&owned, overlay.as_deref(), &options))
             .await
             .map_err(|e| load_err(format!("the loader crashed: {e}")))?
             .map_err(load_err)?;
@@ -117,6 +125,9 @@ impl Engine {
             bos,
             tokenizer: Arc::new(tokenizer),
             chat,
+            recent: Default::default(),
+            sentinel,
+            activations,
             load_ms,
         })
     }
@@ -129,6 +140,10 @@ impl Engine {
     }
     pub fn context_limit(&self) -> usize {
         self.context_limit
+    }
+    /// The activation dtype in use (`f32` on CPU unless asked otherwise).
+    pub fn activations(&self) -> &'static str {
+        self.activations
     }
 
     /// Plain-text tokens, special-token strings encoded as text.
@@ -185,7 +200,7 @@ impl Engine {
     }
 }
 
-type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, usize, Vec<u32>);
+type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, usize, Vec<u32>, &'static str);
 
 /// Runs on a blocking thread: mistralrs reads and dequantizes weights synchronously.
 fn load_pipeline(path: &Path, overlay: Option<&Path>, options: &LoadOptions) -> Result<Loaded, String> {
@@ -209,13 +224,16 @@ fn load_pipeline(path: &Path, overlay: Option<&Path>, options: &LoadOptions) -> 
         processor_config: None,
         chat_template_json_filename: None,
     });
-    let dtype = match options.activations {
-        Activations::Auto => ModelDType::Auto,
-        Activations::F32 => ModelDType::F32,
-        Activations::F16 => ModelDType::F16,
-        Activations::Bf16 => ModelDType::BF16,
-    };
     let device = mistralrs::best_device(options.force_cpu).map_err(|e| e.to_string())?;
+    // mistralrs's Auto picks bf16 on CPU; f32 is what llama.cpp computes in
+    // there, and it measured faster (bench/README.md) and agrees with llama.cpp.
+    let (dtype, activations) = match options.activations {
+        Activations::Auto if device.is_cpu() => (ModelDType::F32, "f32"),
+        Activations::Auto => (ModelDType::Auto, "auto"),
+        Activations::F32 => (ModelDType::F32, "f32"),
+        Activations::F16 => (ModelDType::F16, "f16"),
+        Activations::Bf16 => (ModelDType::BF16, "bf16"),
+    };
     let mut params = AutoDeviceMapParams::default_text();
     if let (AutoDeviceMapParams::Text { max_seq_len, .. }, Some(ctx)) = (&mut params, options.context_len) {
         *max_seq_len = ctx;
@@ -227,5 +245,5 @@ fn load_pipeline(path: &Path, overlay: Option<&Path>, options: &LoadOptions) -> 
         let meta = guard.get_metadata();
         (meta.max_seq_len, meta.eos_tok.clone())
     };
-    Ok((pipeline, max_seq_len, eos))
+    Ok((pipeline, max_seq_len, eos, activations))
 }

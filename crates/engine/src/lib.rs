@@ -18,9 +18,11 @@ pub mod prompt;
 mod sampler;
 mod stream;
 pub mod vocab;
+mod warm;
 
 pub use budget::{fit, Fitted, Fitter};
 pub use engine::{Activations, Engine, LoadOptions};
 pub use error::EngineError;
 pub use stream::{CancelHandle, Reply, ReplyStream};
+pub use warm::{stable_text, PREFILL_CHUNK};
 pub use desk_tokenizer::{TokenKind, Tokenizer};

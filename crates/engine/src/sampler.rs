@@ -30,6 +30,9 @@ pub struct SamplerConfig {
     /// mistralrs refuses a stop id whose text begins a longer piece (Code
     /// Llama's `▁<EOT>` begins `▁<EOT><EOT>`), so the sampler stops it instead.
     pub stop_as: Option<(Vec<u32>, u32)>,
+    /// The only id this request may produce: a prefill-only request ends on a
+    /// token no real prompt continues with (see `warm`).
+    pub forced: Option<u32>,
 }
 
 pub struct Sampler {
@@ -91,6 +94,9 @@ impl Sampler {
 
     /// [`choose`](Self::choose), with a stop id turned into end-of-sequence.
     pub fn pick(&self, logits: &mut [f32]) -> usize {
+        if let Some(f) = self.config.forced.filter(|&f| (f as usize) < logits.len()) {
+            return f as usize;
+        }
         let chosen = self.choose(logits);
         match &self.config.stop_as {
             Some((stops, eos)) if stops.contains(&(chosen as u32)) && (*eos as usize) < logits.len() => *eos as usize,
@@ -152,7 +158,7 @@ mod tests {
     use super::*;
 
     fn sampler(temperature: f32, seed: u64, banned: Vec<u32>) -> Sampler {
-        Sampler::new(SamplerConfig { temperature, top_k: 0, top_p: 1.0, seed, banned, stop_as: None })
+        Sampler::new(SamplerConfig { temperature, top_k: 0, top_p: 1.0, seed, banned, stop_as: None, forced: None })
     }
 
     #[test]
@@ -174,7 +180,7 @@ mod tests {
 
     #[test]
     fn top_k_one_is_greedy_even_when_hot() {
-        let s = Sampler::new(SamplerConfig { temperature: 5.0, top_k: 1, top_p: 1.0, seed: 3, banned: vec![], stop_as: None });
+        let s = Sampler::new(SamplerConfig { temperature: 5.0, top_k: 1, top_p: 1.0, seed: 3, banned: vec![], stop_as: None, forced: None });
         for _ in 0..20 {
             assert_eq!(s.choose(&mut [0.0, 0.5, 0.4]), 1);
         }
@@ -182,7 +188,7 @@ mod tests {
 
     #[test]
     fn top_p_cuts_the_tail() {
-        let s = Sampler::new(SamplerConfig { temperature: 1.0, top_k: 0, top_p: 0.5, seed: 9, banned: vec![], stop_as: None });
+        let s = Sampler::new(SamplerConfig { temperature: 1.0, top_k: 0, top_p: 0.5, seed: 9, banned: vec![], stop_as: None, forced: None });
         // Token 0 alone holds more than half the mass, so it is always chosen.
         for _ in 0..50 {
             assert_eq!(s.choose(&mut [5.0, 0.0, 0.0, 0.0]), 0);
@@ -191,8 +197,14 @@ mod tests {
 
     #[test]
     fn code_llama_eot_ends_the_reply_as_end_of_sequence() {
-        let s = Sampler::new(SamplerConfig { temperature: 0.0, top_k: 0, top_p: 1.0, seed: 1, banned: vec![], stop_as: Some((vec![3], 2)) });
+        let s = Sampler::new(SamplerConfig { temperature: 0.0, top_k: 0, top_p: 1.0, seed: 1, banned: vec![], stop_as: Some((vec![3], 2)), forced: None });
         assert_eq!(s.pick(&mut [0.0, 0.1, 0.2, 9.0]), 2, "EOT (3) chosen: the reply ends with EOS (2)");
         assert_eq!(s.pick(&mut [0.0, 9.0, 0.2, 0.3]), 1);
+    }
+
+    #[test]
+    fn a_forced_id_wins_over_the_logits() {
+        let s = Sampler::new(SamplerConfig { temperature: 0.0, top_k: 0, top_p: 1.0, seed: 1, banned: vec![], stop_as: None, forced: Some(0) });
+        assert_eq!(s.pick(&mut [0.0, 9.0, 0.2]), 0);
     }
 }

@@ -89,6 +89,21 @@ impl Engine {
         params: &SamplingParams,
         stop: &[u32],
     ) -> Result<ReplyStream, EngineError> {
+        self.start(tokens, dropped, params, stop, None).await
+    }
+
+    /// Every request goes out here; `forced` makes the one token it may produce.
+    pub(crate) async fn start(
+        &self,
+        tokens: Vec<u32>,
+        dropped: Option<desk_protocol::Dropped>,
+        params: &SamplingParams,
+        stop: &[u32],
+        forced: Option<u32>,
+    ) -> Result<ReplyStream, EngineError> {
+        if forced.is_none() {
+            self.note_prompt(&tokens);
+        }
         let prompt_tokens = tokens.len();
         let room = self.context_limit.saturating_sub(prompt_tokens).max(1);
         let seed = params.seed.unwrap_or_else(fresh_seed);
@@ -99,6 +114,7 @@ impl Engine {
             seed,
             banned: if params.ignore_eos { self.eos.clone() } else { Vec::new() },
             stop_as: self.eos.first().filter(|_| !stop.is_empty()).map(|&eos| (stop.to_vec(), eos)),
+            forced,
         });
         let clock = sampler.clock.clone();
         let mut sampling = mistralrs::SamplingParams::neutral();

@@ -72,3 +72,21 @@ pub fn tokenizer_from_header(path: &Path, h: &GgufHeader) -> Result<Tokenizer, E
 fn is_code_llama(model: &str, tokens: &[String]) -> bool {
     model == "llama" && tokens.len() == CODE_LLAMA_INFILL.end && tokens.get(32007).is_some_and(|t| t == "▁<PRE>")
 }
+
+/// The id a prefill-only request ends on (see `warm`): one no prompt can
+/// continue with. Plain text never encodes to an unknown or control piece, so
+/// the first such piece that is not BOS/EOS and that the chat template does not
+/// spell will do. `None` when the vocabulary has none.
+pub fn prefill_sentinel(tok: &Tokenizer, template: Option<&str>, reserved: &[u32]) -> Option<u32> {
+    use desk_tokenizer::TokenKind;
+    let usable = |id: u32, kinds: &[TokenKind]| {
+        tok.kind(id).is_some_and(|k| kinds.contains(&k))
+            && !reserved.contains(&id)
+            && tok.piece(id).is_some_and(|p| !p.is_empty() && !template.is_some_and(|t| t.contains(p)))
+    };
+    let ids = 0..tok.vocab_size() as u32;
+    ids.clone()
+        .find(|&id| usable(id, &[TokenKind::Unknown]))
+        .or_else(|| ids.clone().find(|&id| usable(id, &[TokenKind::Unused])))
+        .or_else(|| ids.rev().find(|&id| usable(id, &[TokenKind::Control])))
+}

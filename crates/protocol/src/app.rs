@@ -4,6 +4,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ChatEvent, Conversation, FitEstimate, ModelFacts, OverflowPolicy, SamplingParams};
 
+/// How much of the prompt a draft will become is already computed (prefill
+/// while the user types): `ready` of its first `total` tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Prefill {
+    pub ready: usize,
+    pub total: usize,
+}
+
 /// A GGUF found in a models folder, usable or not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelEntry {
