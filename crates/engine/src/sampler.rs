@@ -16,6 +16,9 @@ pub struct TokenClock {
     pub first: Option<Instant>,
     pub last: Option<Instant>,
     pub tokens: usize,
+    /// Every id chosen, in order: the reply's text is decoded from these by our
+    /// own tokenizer (mistralrs trims the first delta's leading whitespace).
+    pub ids: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,21 +112,22 @@ impl Sampler {
         (rng.next() >> 40) as f32 / (1u64 << 24) as f32
     }
 
-    fn tick(&self) {
+    fn tick(&self, chosen: u32) {
         let now = Instant::now();
         let mut c = self.clock.lock().unwrap_or_else(|p| p.into_inner());
         c.first.get_or_insert(now);
         c.last = Some(now);
         c.tokens += 1;
+        c.ids.push(chosen);
     }
 }
 
 impl mistralrs::CustomLogitsProcessor for Sampler {
     fn apply(&self, logits: &Tensor, _context: &[u32]) -> mistralrs::Result<Tensor> {
-        self.tick();
         let shape = logits.shape().clone();
         let mut values: Vec<f32> = logits.flatten_all()?.to_dtype(mistralrs::DType::F32)?.to_vec1()?;
         let chosen = self.pick(&mut values);
+        self.tick(chosen as u32);
         values.iter_mut().for_each(|v| *v = f32::NEG_INFINITY);
         values[chosen] = 0.0;
         Tensor::from_vec(values, shape, &Device::Cpu)?.to_device(logits.device())?.to_dtype(logits.dtype())

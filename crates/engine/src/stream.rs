@@ -47,7 +47,37 @@ pub struct ReplyStream {
     started_at: Instant,
     first_text_at: Option<Instant>,
     clock: Arc<Mutex<TokenClock>>,
+    decoder: Decoder,
     done: bool,
+}
+
+/// Turns the sampler's ids into text deltas with our tokenizer, holding back
+/// an incomplete UTF-8 sequence until its last byte arrives.
+struct Decoder {
+    tokenizer: Arc<desk_tokenizer::Tokenizer>,
+    /// Drop SentencePiece's leading space (a chat reply), or keep it (a continuation).
+    strip_prefix: bool,
+    /// Ids that end the reply and are not shown, even when they are plain pieces.
+    skip: Vec<u32>,
+    emitted: usize,
+}
+
+impl Decoder {
+    fn delta(&mut self, ids: &[u32], last: bool) -> Option<String> {
+        let shown: Vec<u32> = ids.iter().copied().filter(|id| !self.skip.contains(id)).collect();
+        let bytes = self.tokenizer.decode(&shown, self.strip_prefix);
+        let fresh = bytes.get(self.emitted..)?;
+        let complete = match std::str::from_utf8(fresh) {
+            Ok(s) => s.to_string(),
+            Err(e) if !last => String::from_utf8_lossy(&fresh[..e.valid_up_to()]).into_owned(),
+            Err(_) => String::from_utf8_lossy(fresh).into_owned(),
+        };
+        if complete.is_empty() {
+            return None;
+        }
+        self.emitted += if last { fresh.len() } else { complete.len() };
+        Some(complete)
+    }
 }
 
 /// The end of a reply, as collected by [`ReplyStream::collect_reply`].
@@ -67,7 +97,7 @@ impl Engine {
         policy: OverflowPolicy,
     ) -> Result<ReplyStream, EngineError> {
         let fitted = self.fit_prompt(conv, params, policy).await?;
-        self.stream_tokens(fitted.tokens, fitted.dropped, params).await
+        self.start(fitted.tokens, fitted.dropped, params, &[], None).await
     }
 
     /// Start generating after exactly `tokens` (benchmarks, and callers that
@@ -89,7 +119,7 @@ impl Engine {
         params: &SamplingParams,
         stop: &[u32],
     ) -> Result<ReplyStream, EngineError> {
-        self.start(tokens, dropped, params, stop, None).await
+        self.start(tokens, dropped, params, stop, None).await.map(|s| s.keep_leading_space())
     }
 
     /// Every request goes out here; `forced` makes the one token it may produce.
@@ -125,6 +155,7 @@ impl Engine {
         if (params.repeat_penalty - 1.0).abs() > f32::EPSILON {
             sampling.repetition_penalty = Some(params.repeat_penalty);
         }
+        let skip: Vec<u32> = self.eos.iter().chain(stop).copied().collect();
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let request = Request::Normal(Box::new(NormalRequest {
             messages: RequestMessage::CompletionTokens(tokens),
@@ -162,6 +193,7 @@ impl Engine {
             started_at,
             first_text_at: None,
             clock,
+            decoder: Decoder { tokenizer: self.tokenizer().clone(), strip_prefix: true, skip, emitted: 0 },
             done: false,
         })
     }
@@ -170,6 +202,21 @@ impl Engine {
 impl ReplyStream {
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
+    }
+
+    /// A continuation (completion, infill): its first space is text.
+    fn keep_leading_space(mut self) -> Self {
+        self.decoder.strip_prefix = false;
+        self
+    }
+
+    /// The text of the ids chosen so far that has not been yielded yet.
+    fn queue_text(&mut self, last: bool) {
+        let ids = self.clock.lock().map(|c| c.ids.clone()).unwrap_or_default();
+        if let Some(delta) = self.decoder.delta(&ids, last) {
+            self.first_text_at.get_or_insert_with(Instant::now);
+            self.pending.push_back(ChatEvent::Text { delta });
+        }
     }
 
     /// Drain the stream, calling `on_text` for each delta.
@@ -222,19 +269,17 @@ impl ReplyStream {
 
     fn on_response(&mut self, response: Response) {
         match response {
+            // mistralrs's own text is not used: it trims the first delta's
+            // leading whitespace, which is indentation in a continuation.
             Response::CompletionChunk(chunk) => {
-                for choice in chunk.choices {
-                    if !choice.text.is_empty() {
-                        self.first_text_at.get_or_insert_with(Instant::now);
-                        self.pending.push_back(ChatEvent::Text { delta: choice.text });
-                    }
-                    if let Some(reason) = choice.finish_reason {
-                        self.finish(map_finish(&reason));
-                        return;
-                    }
+                let finished = chunk.choices.iter().find_map(|c| c.finish_reason.clone());
+                self.queue_text(finished.is_some());
+                if let Some(reason) = finished {
+                    self.finish(map_finish(&reason));
                 }
             }
             Response::CompletionDone(done) => {
+                self.queue_text(true);
                 let reason = done.choices.first().map(|c| map_finish(&c.finish_reason)).unwrap_or(StopReason::EndOfText);
                 self.finish(reason);
             }
