@@ -30,9 +30,11 @@ use crate::stream::CancelHandle;
 pub const PREFILL_CHUNK: usize = 256;
 /// Prompts remembered to say how much of a new prompt is already computed.
 const RECENT: usize = 32;
-/// Two different continuations of the stable text: what both prompts share
-/// cannot depend on what the user types next.
-const PROBES: [&str; 2] = ["a", "Z_"];
+/// Continuations of the stable text from each class a tokenizer merges
+/// differently (a letter, more line breaks, a run of spaces): what all their
+/// prompts share does not depend on what the user types next. A final line
+/// break alone is not enough: byte-level BPE joins `\n\n\n` into one piece.
+const PROBES: [&str; 3] = ["a", "\n\n", "  Z"];
 
 #[derive(Default)]
 pub(crate) struct Recent(VecDeque<Vec<u32>>);
@@ -84,7 +86,7 @@ impl Engine {
             c.messages.push(Message::user(format!("{stable}{probe}")));
             probes.push(self.prompt_tokens(&c).await?);
         }
-        let n = shared_prefix(&probes[0], &probes[1]);
+        let n = probes.iter().map(|p| shared_prefix(&probes[0], p)).min().unwrap_or(0);
         let mut tokens = probes.swap_remove(0);
         tokens.truncate(n);
         if tokens.len() >= self.context_limit {
