@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use desk_engine::{CancelHandle, Engine, EngineError, LoadOptions};
+use desk_engine::{Activations, CancelHandle, Engine, EngineError, LoadOptions};
 use desk_protocol::{ChatEvent, Conversation, LoadProgress, ModelFacts, OverflowPolicy, Prefill, SamplingParams, StopReason, Usage};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
@@ -52,6 +52,8 @@ pub struct LoadRequest {
     pub context: Option<usize>,
     /// Load even when the memory estimate says it will not fit (the user confirmed).
     pub force: bool,
+    /// Activation dtype (Settings); `Auto` is f32 on CPU.
+    pub activations: Activations,
 }
 
 /// Loads a backend for a model file, reporting progress.
@@ -61,7 +63,12 @@ pub type Loader =
 pub fn engine_loader() -> Loader {
     Arc::new(|request, progress| {
         Box::pin(async move {
-            let options = LoadOptions { context_len: request.context, check_memory: !request.force, ..LoadOptions::default() };
+            let options = LoadOptions {
+                context_len: request.context,
+                check_memory: !request.force,
+                activations: request.activations,
+                ..LoadOptions::default()
+            };
             let engine = Engine::load(&request.path, options, progress).await?;
             Ok(Arc::new(engine) as Arc<dyn Backend>)
         })

@@ -106,6 +106,12 @@ pub async fn count_tokens(state: State<'_, AppState>, conversation: Conversation
     Ok(state.backend().await?.count_tokens(&conversation).await?)
 }
 
+/// The activation dtype for the next load (the UI reloads the model after it).
+#[tauri::command]
+pub fn set_activations(state: State<'_, AppState>, dtype: String) -> Result<(), UiError> {
+    state.set_activations(&dtype)
+}
+
 /// Compute the prompt a draft will become, as far as it is stable, while the
 /// user is still typing. A newer call or a send stops it.
 #[tauri::command]

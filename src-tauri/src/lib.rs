@@ -45,6 +45,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::stop,
         commands::count_tokens,
         commands::prefill,
+        commands::set_activations,
         commands::open_link,
         commands::history_list,
         commands::history_open,

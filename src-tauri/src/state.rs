@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use desk_engine::{discover, gguf, memory, CancelHandle};
+use desk_engine::{discover, gguf, memory, Activations, CancelHandle};
 use desk_protocol::{FitEstimate, LoadProgress, ModelEntry, ModelFacts, ModelStatus};
 use tokio::sync::watch;
 
@@ -33,6 +33,8 @@ pub struct AppState {
     /// Held while a prefill runs: one at a time, and a send waits for the
     /// chunk in flight so its work is in the cache before the real request.
     prefill_lane: tokio::sync::Mutex<()>,
+    /// The activation dtype the next load uses (Settings).
+    activations: Mutex<Activations>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             current: Mutex::new(None),
             prefill_stop: Mutex::new(CancelHandle::default()),
             prefill_lane: tokio::sync::Mutex::new(()),
+            activations: Mutex::new(Activations::Auto),
         }
     }
 
@@ -117,7 +120,8 @@ impl AppState {
         };
         let shown = path.display().to_string();
         self.slot.send_replace(Slot::Loading { path: shown.clone() });
-        match (self.loader)(LoadRequest { path, context, force }, progress).await {
+        let activations = self.activations.lock().map(|a| *a).unwrap_or_default();
+        match (self.loader)(LoadRequest { path, context, force, activations }, progress).await {
             Ok(backend) => {
                 let facts = backend.facts();
                 self.slot.send_replace(Slot::Ready(backend));
@@ -162,6 +166,21 @@ impl AppState {
             std::mem::replace(&mut *stop, fresh.clone()).cancel();
         }
         (fresh, self.prefill_lane.lock().await)
+    }
+
+    /// The activation dtype for the loads to come: `auto` (f32 on CPU), `f32`, `f16` or `bf16`.
+    pub fn set_activations(&self, name: &str) -> Result<(), UiError> {
+        let a = match name {
+            "auto" => Activations::Auto,
+            "f32" => Activations::F32,
+            "f16" => Activations::F16,
+            "bf16" => Activations::Bf16,
+            other => return Err(UiError::Other(format!("unknown activation type {other:?}: auto, f32, f16 or bf16"))),
+        };
+        if let Ok(mut current) = self.activations.lock() {
+            *current = a;
+        }
+        Ok(())
     }
 
     /// Stop the running reply; false when none runs.

@@ -20,6 +20,7 @@ pub fn SettingsPanel() -> impl IntoView {
         <details class="panel settings">
             <summary id="settings-toggle">"Settings"</summary>
             <ContextSetting />
+            <DtypeSetting />
             <label>"System prompt"
                 <textarea id="system-prompt" prop:value=move || s.get().system on:input=move |e| s.update(|v| v.system = event_target_value(&e))></textarea>
             </label>
@@ -123,6 +124,43 @@ fn ContextSetting() -> impl IntoView {
                 title="Reload the model with this context"
                 on:click=apply>"Apply (reload model)"</button>
         </div>
+    }
+}
+
+/// The activation dtype, applied by reloading the model. f32 is the CPU
+/// default: faster there than bf16 and what llama.cpp computes in.
+#[component]
+fn DtypeSetting() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let choice = RwSignal::new("auto".to_string());
+    let change = move |value: String| {
+        choice.set(value.clone());
+        spawn_local(async move {
+            #[derive(serde::Serialize)]
+            struct Args {
+                dtype: String,
+            }
+            if let Err(e) = invoke::<()>("set_activations", &Args { dtype: value }, &[]).await {
+                leptos::logging::warn!("{e}");
+                return;
+            }
+            if let Some(path) = ctx.model_path() {
+                load_model(ctx, Some(path), ctx.context.get_untracked(), false);
+            }
+        });
+    };
+    let option = move |value: &'static str, label: &'static str| {
+        view! { <option value=value prop:selected=move || choice.get() == value>{label}</option> }
+    };
+    view! {
+        <label>"Activations (reloads the model)"
+            <select id="settings-dtype" disabled=move || ctx.busy.get() on:change=move |e| change(event_target_value(&e))>
+                {option("auto", "Auto (f32 on CPU)")}
+                {option("f32", "f32")}
+                {option("bf16", "bf16")}
+                {option("f16", "f16")}
+            </select>
+        </label>
     }
 }
 

@@ -105,3 +105,50 @@ fn models_lists_the_demo_model_and_honours_desk_data_dir() {
     let out = json(&desk_in(cwd.path(), &["ask", "--json", "--max-tokens", "2", "hi"], None, Some(data.path())));
     assert_eq!(out["model"], "demo.gguf");
 }
+
+/// `desk chat` with a paste typed in two parts: the pause between them starts
+/// a prefill of the first part. Returns stdout and stderr.
+fn chat_paste(parts: &[&str], pause: std::time::Duration) -> (String, String) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_desk"))
+        .args(["chat", "--no-save", "--temperature", "0", "--max-tokens", "12"])
+        .current_dir(root())
+        .env("DESK_DATA_DIR", root().join("target/test-data-unused"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("desk starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // The help line comes once the model is loaded and stdin is being read.
+    let mut err = String::new();
+    while !err.contains("/quit leaves") {
+        assert!(stderr.read_line(&mut err).unwrap() > 0, "desk chat ended early: {err}");
+    }
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(pause);
+        }
+        stdin.write_all(part.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    stdin.write_all(b"/quit\n").unwrap();
+    drop(stdin);
+    stderr.read_to_string(&mut err).unwrap();
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(child.wait().unwrap().success(), "{err}");
+    (out, err)
+}
+
+#[test]
+fn chat_prefills_a_paste_during_a_pause_and_answers_as_without() {
+    let first = "\"\"\"\nfn area(w: f64, h: f64) -> f64 {\n    w * h\n}\n";
+    let rest = "fn main() { println!(\"{}\", area(2.0, 3.5)); }\nWhat does this print?\n\"\"\"\n";
+    let (paused, err) = chat_paste(&[first, rest], std::time::Duration::from_millis(1500));
+    assert!(err.contains("prompt tokens computed while you pasted"), "{err}");
+    let (at_once, err_at_once) = chat_paste(&[&format!("{first}{rest}")], std::time::Duration::ZERO);
+    assert!(!at_once.trim().is_empty(), "{err_at_once}");
+    assert_eq!(paused, at_once, "the prefilled prompt changed the greedy reply");
+}

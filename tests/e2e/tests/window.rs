@@ -42,6 +42,15 @@ async fn chat_flow(c: &Client) -> Result<()> {
     let problem = text_of(c, ".model-problem", false).await?.unwrap_or_default();
     assert!(problem.contains("broken.gguf") && problem.contains("not a GGUF"), "{problem}");
 
+    // A paste is prefilled while the question after it is still being typed:
+    // the real engine computes it and the composer says how much is ready.
+    set_value(c, "#composer", "```python\ndef area(w, h):\n    return w * h\n```\nWhat does").await?;
+    let ready = wait_text(c, "#composer-prefill", 60, |t| t.ends_with("tokens ready") && !t.contains(" of ")).await?;
+    let n: usize = ready.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(n > 20, "{ready}");
+    set_value(c, "#composer", "").await?;
+    assert_eq!(count(c, "#composer-prefill").await?, 0, "an empty draft shows no prefill");
+
     // A streamed reply with a highlighted code block.
     ask(c, "Write a Python function that reverses a string. Use a code block.").await?;
     wait_css(c, ".msg.assistant.streaming", 30).await?;
