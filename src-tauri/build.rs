@@ -15,6 +15,8 @@ fn main() {
         "send",
         "stop",
         "count_tokens",
+        "prefill",
+        "set_activations",
         "open_link",
         "history_list",
         "history_open",
