@@ -3,15 +3,21 @@
 # same GGUF, runs alternating, on the demo model and (when it exists) the Code Llama
 # 7B-shaped Q4_K_M from make-codellama-shaped.sh.
 #
-#   bench/compare.sh [--quick] [--make-7b] [--reps N] [--threads N] [--no-f32]
-#                    [--max-load X] [--max-busy P] [--max-wait S] [--model PATH]...
-#                    [--run-timeout S] [--summarize DIR]
+#   bench/compare.sh [--quick] [--make-7b] [--reps N] [--threads N] [--no-bf16]
+#                    [--no-warm] [--no-fidelity] [--max-load X] [--max-busy P] [--max-wait S]
+#                    [--model PATH]... [--run-timeout S] [--summarize DIR]
 #
-#   --quick      demo model only, one round, no f32 row
+#   --quick      demo model only, one round, no bf16 row, no warm or fidelity rows
 #   --make-7b    build the 7B-shaped file first if missing (~10 min, ~14 GB transient disk)
 #   --reps N     rounds of alternating runs per model (median reported; default 1)
 #   --threads N  threads for both engines (default: nproc); mistralrs gets RAYON_NUM_THREADS
-#   --no-f32     skip the second mistralrs row (--dtype f32)
+#   --no-bf16    skip the second mistralrs row (--dtype bf16, what mistralrs's Auto picks on
+#                CPU; desk's default `auto` is f32 there). --no-f32 is the old spelling.
+#   --no-warm    skip the time-to-first-token rows (`desk bench --warm --turn2`, once per model:
+#                a 512-token paste + a 20-token question sent cold and after prefill while typing,
+#                and a follow-up turn)
+#   --no-fidelity  skip the agreement row (bench/fidelity.sh on the demo model, 20 HumanEval
+#                prompts, greedy, desk auto and bf16 against llama-completion)
 #   --max-load X / --max-busy P / --max-wait S   before each run wait (up to S s, default
 #                180) until the 1-minute load average is <= X (default 1.5) and the cores were
 #                <= P % busy (default 30) over 5 s; both are recorded, and so is the share of
@@ -26,6 +32,10 @@
 # then one line per model and mistralrs dtype:
 #   ratio prompt X.XXx decode Y.YYx  model=<file> mistralrs=<dtype>[  NOISY (others% > 25)]
 # (mistralrs / llama.cpp; NOISY: other processes took > 25 % of the cores during either run)
+# then the TTFT-after-Enter and turn-2 lines and the agreement line:
+#   after Enter ... cold X ms, prefilled while typing Y ms (R x)  model=<file>
+#   turn 2 ... (R x turn 1)  model=<file>
+#   agreement with llama.cpp: auto A% bf16 B% (llama.cpp against itself C%)  model=<file>
 # Raw JSON and logs: $DESK_BENCH_DIR/results-<timestamp>/ (default dir $HOME/.cache/desk-bench).
 #
 # llama.cpp figures: prompt/decode = llama-bench pp512 / tg64 avg_ts; TTFT = 512 / pp rate;
@@ -40,7 +50,7 @@ desk="${DESK_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/desk-target}/release/desk}"
 PROMPT=512
 GEN=64
 
-quick=0 make7b=0 reps=1 threads="$(nproc)" f32=1 max_load=1.5 max_busy=30 max_wait=180
+quick=0 make7b=0 reps=1 threads="$(nproc)" f32=1 warm=1 fidelity=1 max_load=1.5 max_busy=30 max_wait=180
 run_timeout=1800 summarize_dir=""
 models=()
 while [ $# -gt 0 ]; do
@@ -49,14 +59,16 @@ while [ $# -gt 0 ]; do
         --make-7b) make7b=1 ;;
         --reps) reps="$2"; shift ;;
         --threads) threads="$2"; shift ;;
-        --no-f32) f32=0 ;;
+        --no-f32|--no-bf16) f32=0 ;;
+        --no-warm) warm=0 ;;
+        --no-fidelity) fidelity=0 ;;
         --max-load) max_load="$2"; shift ;;
         --max-wait) max_wait="$2"; shift ;;
         --max-busy) max_busy="$2"; shift ;;
         --run-timeout) run_timeout="$2"; shift ;;
         --summarize) summarize_dir="$2"; shift ;;
         --model) models+=("$2"); shift ;;
-        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -186,6 +198,27 @@ for s in summary:
 print()
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump({"format": 1, "prompt_tokens": prompt, "rows": summary, "ratios": ratios}, f, indent=1)
+for key in dict.fromkeys(k[0] for k in order):
+    lines = [l for l in open(os.path.join(out, key + ".warm.json"))] if os.path.exists(os.path.join(out, key + ".warm.json")) else []
+    figs = {}
+    for l in lines:
+        try:
+            figs.update(json.loads(l))
+        except ValueError:
+            pass
+    if "warm_ttft_ms" in figs:
+        print(f"after Enter {figs['prompt_tokens']} prompt tokens: cold {figs['cold_ttft_ms']:.0f} ms, prefilled while typing "
+              f"{figs['warm_ttft_ms']:.0f} ms ({figs['warm_over_cold']:.3f}x; {figs['prefilled_tokens']} tokens prefilled in "
+              f"{figs['prefill_ms']:.0f} ms)  model={key}")
+    if "turn2_ttft_ms" in figs:
+        print(f"turn 2 {figs['turn2_prompt_tokens']} prompt tokens: {figs['turn2_ttft_ms']:.0f} ms vs turn 1 {figs['turn1_ttft_ms']:.0f} ms "
+              f"({figs['turn2_over_turn1']:.3f}x turn 1)  model={key}")
+fid = load_json(os.path.join(out, "fidelity.json"))
+if isinstance(fid, dict):
+    parts = " ".join(f"{d} {v['agree_pct']:.1f}%" for d, v in fid.get("summary", {}).items())
+    print(f"agreement with llama.cpp: {parts} (llama.cpp against itself {fid.get('llama_cpp_self_agree_pct', 0):.1f}%; "
+          f"prompt ids equal {fid.get('ids_equal')}/{len(fid.get('rows', [])) // max(1, len(fid.get('summary', {})))})  model={fid.get('model')}")
+print()
 print(f"load1 = 1-minute load average before a run; others% = share of all cores that other processes used during it (max over rounds)")
 print(f"raw results: {out}")
 PY
@@ -209,7 +242,7 @@ if [ ${#models[@]} -eq 0 ]; then
         if [ -f "$big" ]; then models+=("$big"); else log "no $big (--make-7b makes it): demo only"; fi
     fi
 fi
-if [ "$quick" = 1 ]; then reps=1; f32=0; fi
+if [ "$quick" = 1 ]; then reps=1; f32=0; warm=0; fidelity=0; fi
 
 out="$dir/results-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
@@ -295,8 +328,27 @@ for rep in $(seq 1 "$reps"); do
         label="$(basename "$m" .gguf)"
         desk_run "$m" "$label" auto "$rep"
         llama_run "$m" "$label" "$rep"
-        if [ "$f32" = 1 ]; then desk_run "$m" "$label" f32 "$rep"; fi
+        if [ "$f32" = 1 ]; then desk_run "$m" "$label" bf16 "$rep"; fi
     done
 done
+
+if [ "$warm" = 1 ]; then
+    for m in "${models[@]}"; do
+        label="$(basename "$m" .gguf)"
+        calm > /dev/null
+        log "$label: desk bench --warm --turn2 (time to first token after Enter)"
+        RAYON_NUM_THREADS="$threads" timeout "$run_timeout" "$desk" bench --json --model "$m" --prompt-tokens "$PROMPT" \
+            --gen-tokens 16 --warm --turn2 > "$out/$label.warm.json" 2> "$out/$label.warm.log" || log "  failed: see $out/$label.warm.log"
+    done
+fi
+if [ "$fidelity" = 1 ] && [ -f "$demo" ]; then
+    calm > /dev/null
+    log "agreement with llama.cpp on the demo model (bench/fidelity.sh)"
+    if DESK="$desk" bash "$here/fidelity.sh" --model "$demo" --dtype auto --dtype bf16 > "$out/fidelity.txt" 2>&1; then
+        cp "$(sed -n 's/^raw results: //p' "$out/fidelity.txt" | tail -1)" "$out/fidelity.json" || true
+    else
+        log "  failed: see $out/fidelity.txt"
+    fi
+fi
 
 summarize "$out"
