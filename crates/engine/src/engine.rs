@@ -1,6 +1,5 @@
 //! Loading a GGUF into mistralrs, fully offline, and sending it requests.
 
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,8 +7,7 @@ use std::time::Instant;
 use desk_protocol::{Conversation, LoadProgress, LoadStage, ModelFacts, OverflowPolicy, PromptFormat, SamplingParams};
 use desk_tokenizer::Tokenizer;
 use mistralrs::core::{
-    AdapterPaths, AutoDeviceMapParams, DefaultSchedulerMethod, DeviceMapSetting, GGUFLoaderBuilder, GGUFSpecificConfig,
-    LocalModelPaths, MistralRs, MistralRsBuilder, ModelPaths, Request, SchedulerConfig,
+    AdapterPaths, AutoDeviceMapParams, DeviceMapSetting, GGUFLoaderBuilder, GGUFSpecificConfig, LocalModelPaths, ModelPaths, Request,
 };
 use mistralrs::ModelDType;
 
@@ -17,6 +15,7 @@ use crate::budget::{Fitted, Fitter};
 use crate::chat_template::ChatTemplate;
 use crate::error::EngineError;
 use crate::prompt;
+use crate::runner::Runner;
 use crate::{context, gguf, memory, vocab};
 
 /// Activation dtype. `Auto` is f32 on CPU and mistralrs's choice on a GPU.
@@ -39,17 +38,27 @@ pub struct LoadOptions {
     pub force_cpu: bool,
     /// Conversations kept in mistralrs's prefix cache, so follow-up turns skip the shared prefix.
     pub prefix_cache_n: usize,
+    /// Most bytes of KV cache the prefix cache may hold (see `runner`);
+    /// `None` = 1 GiB plus 4,096 tokens' worth.
+    pub prefix_cache_bytes: Option<u64>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { context_len: None, activations: Activations::Auto, check_memory: true, force_cpu: false, prefix_cache_n: 16 }
+        Self {
+            context_len: None,
+            activations: Activations::Auto,
+            check_memory: true,
+            force_cpu: false,
+            prefix_cache_n: 16,
+            prefix_cache_bytes: None,
+        }
     }
 }
 
 /// A loaded model, ready to answer. Cheap to share behind an `Arc`.
 pub struct Engine {
-    pub(crate) runner: Arc<MistralRs>,
+    pub(crate) runner: Runner,
     pub(crate) facts: ModelFacts,
     pub(crate) format: PromptFormat,
     pub(crate) context_limit: usize,
@@ -102,6 +111,7 @@ impl Engine {
         let load_err = |reason: String| EngineError::Load { path: shown.clone(), reason };
         let owned = path.to_path_buf();
         let prefix_cache_n = options.prefix_cache_n;
+        let cache_budget = options.prefix_cache_bytes;
         // A panic inside mistralrs surfaces as a JoinError here, not as a dead app.
         let (pipeline, max_seq_len, eos, activations) = tokio::task::spawn_blocking(move || load_pipeline(&owned, overlay.as_deref(), &options))
             .await
@@ -109,11 +119,9 @@ impl Engine {
             .map_err(load_err)?;
 
         report(LoadStage::StartingEngine);
-        let method = DefaultSchedulerMethod::Fixed(NonZeroUsize::MIN.saturating_add(3));
-        let runner = MistralRsBuilder::new(pipeline, SchedulerConfig::DefaultScheduler { method }, false, None)
-            .with_prefix_cache_n(prefix_cache_n)
-            .build()
-            .await;
+        let per_token = kv_bytes_per_token(&facts, activations);
+        let budget = cache_budget.unwrap_or((1 << 30) + 4096 * per_token);
+        let runner = Runner::new(pipeline, prefix_cache_n, per_token, budget).await;
         let load_ms = t0.elapsed().as_millis() as u64;
         report(LoadStage::Ready);
         Ok(Engine {
@@ -140,6 +148,11 @@ impl Engine {
     }
     pub fn context_limit(&self) -> usize {
         self.context_limit
+    }
+    /// Estimated bytes mistralrs's prefix cache holds, and how often it was
+    /// dropped to stay within its budget.
+    pub fn prefix_cache(&self) -> (u64, usize) {
+        (self.runner.held_bytes(), self.runner.recycled())
     }
     /// The activation dtype in use (`f32` on CPU unless asked otherwise).
     pub fn activations(&self) -> &'static str {
@@ -195,9 +208,19 @@ impl Engine {
     }
 
     pub(crate) async fn send(&self, request: Request) -> Result<(), EngineError> {
-        let sender = self.runner.get_sender(None).map_err(|e| EngineError::Generation(e.to_string()))?;
+        let sender = self.runner.get().get_sender(None).map_err(|e| EngineError::Generation(e.to_string()))?;
         sender.send(request).await.map_err(|_| EngineError::Generation("the engine stopped".into()))
     }
+}
+
+/// What one token's keys and values take in the KV cache (0 when the header does not say).
+fn kv_bytes_per_token(facts: &ModelFacts, activations: &str) -> u64 {
+    let (Some(layers), Some(dim), Some(heads)) = (facts.block_count, facts.embedding_length, facts.head_count) else {
+        return 0;
+    };
+    let kv_heads = facts.head_count_kv.unwrap_or(heads);
+    let bytes = if activations == "f32" { 4 } else { 2 };
+    layers * 2 * kv_heads * (dim / heads.max(1)) * bytes
 }
 
 type Loaded = (Arc<tokio::sync::Mutex<dyn mistralrs::core::Pipeline>>, usize, Vec<u32>, &'static str);

@@ -15,6 +15,7 @@ pub mod infill;
 pub mod library;
 pub mod memory;
 pub mod prompt;
+mod runner;
 mod sampler;
 mod stream;
 pub mod vocab;

@@ -49,6 +49,7 @@ pub struct ReplyStream {
     clock: Arc<Mutex<TokenClock>>,
     decoder: Decoder,
     done: bool,
+    _in_flight: crate::runner::InFlight,
 }
 
 /// Turns the sampler's ids into text deltas with our tokenizer, holding back
@@ -131,6 +132,13 @@ impl Engine {
         stop: &[u32],
         forced: Option<u32>,
     ) -> Result<ReplyStream, EngineError> {
+        // A request that continues a recent prompt (the next turn, the send
+        // after a prefill) keeps the cache it is about to reuse.
+        let reuses = self.continues_recent(&tokens);
+        let (in_flight, recycled) = self.runner.admit(tokens.len() + params.max_tokens, reuses).await;
+        if recycled {
+            self.recent.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
         if forced.is_none() {
             self.note_prompt(&tokens);
         }
@@ -163,7 +171,7 @@ impl Engine {
             response: tx,
             return_logprobs: false,
             is_streaming: true,
-            id: self.runner.next_request_id(),
+            id: self.runner.get().next_request_id(),
             constraint: Constraint::None,
             suffix: None,
             tools: None,
@@ -195,6 +203,7 @@ impl Engine {
             clock,
             decoder: Decoder { tokenizer: self.tokenizer().clone(), strip_prefix: true, skip, emitted: 0 },
             done: false,
+            _in_flight: in_flight,
         })
     }
 }

@@ -51,6 +51,16 @@ impl Recent {
         self.0.push_back(tokens.to_vec());
     }
 
+    /// Whether `tokens` continue a remembered prompt whole: the next turn of a
+    /// chat, or the send after a prefill.
+    fn extended_by(&self, tokens: &[u32]) -> bool {
+        self.0.iter().any(|k| k.len() >= 16 && tokens.len() > k.len() && tokens[..k.len()] == **k)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
     fn ready(&self, tokens: &[u32]) -> usize {
         self.0.iter().map(|k| shared_prefix(k, tokens)).max().unwrap_or(0)
     }
@@ -68,6 +78,10 @@ pub fn stable_text(draft: &str) -> &str {
 impl Engine {
     pub(crate) fn note_prompt(&self, tokens: &[u32]) {
         self.recent.lock().unwrap_or_else(|p| p.into_inner()).note(tokens);
+    }
+
+    pub(crate) fn continues_recent(&self, tokens: &[u32]) -> bool {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner()).extended_by(tokens)
     }
 
     /// How many leading tokens of `tokens` a recent request has computed.

@@ -111,3 +111,30 @@ async fn a_continuation_keeps_its_leading_newline() {
     let reply = engine.complete(prompt, &SamplingParams::greedy(4)).await.unwrap().collect_reply(|_| {}).await;
     assert_eq!(reply.text, "\n# Test the", "{reply:?}");
 }
+
+/// mistralrs 0.8.1 keeps every finished request's KV cache on CPU; past the
+/// budget the engine starts a fresh mistralrs engine on the same weights.
+#[tokio::test]
+async fn the_prefix_cache_is_dropped_past_its_budget_and_replies_stay_the_same() {
+    // One short chat's entry is 512 tokens x 46 KB here (24 MB): the second one passes 30 MB.
+    let options = desk_engine::LoadOptions { prefix_cache_bytes: Some(30 << 20), ..Default::default() };
+    let engine = desk_engine::Engine::load(&common::demo_model(), options, |_| {}).await.unwrap();
+    let params = SamplingParams::greedy(12);
+    let ask = |q: &str| with_question(&Conversation::new(None), q);
+    let first = engine.stream(&ask("What is a closure?"), &params, OverflowPolicy::Error).await.unwrap().collect_reply(|_| {}).await;
+    assert_eq!(engine.prefix_cache().1, 0, "nothing held yet: nothing to drop");
+    let other = engine.stream(&ask("Name three sorting algorithms."), &params, OverflowPolicy::Error).await.unwrap().collect_reply(|_| {}).await;
+    assert_eq!(engine.prefix_cache().1, 1, "a new chat past the budget drops the cache");
+    assert!(!other.text.is_empty());
+    // The next turn of a chat reuses the cache, so it is kept (until twice the budget).
+    let mut conv = ask("Name three sorting algorithms.");
+    conv.messages.push(Message::assistant(other.text.clone()));
+    conv.messages.push(Message::user("Which is fastest?"));
+    let next = engine.stream(&conv, &params, OverflowPolicy::Error).await.unwrap().collect_reply(|_| {}).await;
+    assert!(!next.text.is_empty());
+    assert_eq!(engine.prefix_cache().1, 1, "the next turn keeps the cache it reuses");
+    // On a fresh mistralrs engine the same question gets the same greedy answer.
+    let again = engine.stream(&ask("What is a closure?"), &params, OverflowPolicy::Error).await.unwrap().collect_reply(|_| {}).await;
+    assert_eq!(engine.prefix_cache().1, 2);
+    assert_eq!(again.text, first.text);
+}
