@@ -52,32 +52,41 @@ pub struct ReplyStream {
     _in_flight: crate::runner::InFlight,
 }
 
-/// Turns the sampler's ids into text deltas with our tokenizer, holding back
-/// an incomplete UTF-8 sequence until its last byte arrives.
+/// Turns the sampler's ids into text deltas with our tokenizer, each id
+/// decoded once, holding back an incomplete UTF-8 sequence until its last
+/// byte arrives.
 struct Decoder {
     tokenizer: Arc<desk_tokenizer::Tokenizer>,
     /// Drop SentencePiece's leading space (a chat reply), or keep it (a continuation).
     strip_prefix: bool,
     /// Ids that end the reply and are not shown, even when they are plain pieces.
     skip: Vec<u32>,
-    emitted: usize,
+    /// Ids decoded so far.
+    seen: usize,
+    /// Bytes decoded but not yet yielded: the start of a UTF-8 sequence.
+    held: Vec<u8>,
+    /// Whether any byte was decoded yet (the leading space is only the first one's).
+    started: bool,
 }
 
 impl Decoder {
-    fn delta(&mut self, ids: &[u32], last: bool) -> Option<String> {
-        let shown: Vec<u32> = ids.iter().copied().filter(|id| !self.skip.contains(id)).collect();
-        let bytes = self.tokenizer.decode(&shown, self.strip_prefix);
-        let fresh = bytes.get(self.emitted..)?;
-        let complete = match std::str::from_utf8(fresh) {
-            Ok(s) => s.to_string(),
-            Err(e) if !last => String::from_utf8_lossy(&fresh[..e.valid_up_to()]).into_owned(),
-            Err(_) => String::from_utf8_lossy(fresh).into_owned(),
+    /// `fresh`: the ids chosen since the last call.
+    fn delta(&mut self, fresh: &[u32], last: bool) -> Option<String> {
+        self.seen += fresh.len();
+        let fresh: Vec<u32> = fresh.iter().copied().filter(|id| !self.skip.contains(id)).collect();
+        let mut bytes = self.tokenizer.decode(&fresh, !self.started && self.strip_prefix);
+        self.started |= !bytes.is_empty();
+        self.held.append(&mut bytes);
+        let complete = match std::str::from_utf8(&self.held) {
+            Ok(s) => s.len(),
+            Err(e) if !last => e.valid_up_to(),
+            Err(_) => self.held.len(),
         };
-        if complete.is_empty() {
+        if complete == 0 {
             return None;
         }
-        self.emitted += if last { fresh.len() } else { complete.len() };
-        Some(complete)
+        let out: Vec<u8> = self.held.drain(..complete).collect();
+        Some(String::from_utf8_lossy(&out).into_owned())
     }
 }
 
@@ -137,7 +146,7 @@ impl Engine {
         let reuses = self.continues_recent(&tokens);
         let (in_flight, recycled) = self.runner.admit(tokens.len() + params.max_tokens, reuses).await;
         if recycled {
-            self.recent.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            self.forget_recent();
         }
         if forced.is_none() {
             self.note_prompt(&tokens);
@@ -201,7 +210,7 @@ impl Engine {
             started_at,
             first_text_at: None,
             clock,
-            decoder: Decoder { tokenizer: self.tokenizer().clone(), strip_prefix: true, skip, emitted: 0 },
+            decoder: Decoder { tokenizer: self.tokenizer().clone(), strip_prefix: true, skip, seen: 0, held: Vec::new(), started: false },
             done: false,
             _in_flight: in_flight,
         })
@@ -221,7 +230,8 @@ impl ReplyStream {
 
     /// The text of the ids chosen so far that has not been yielded yet.
     fn queue_text(&mut self, last: bool) {
-        let ids = self.clock.lock().map(|c| c.ids.clone()).unwrap_or_default();
+        let seen = self.decoder.seen;
+        let ids = self.clock.lock().map(|c| c.ids.get(seen..).unwrap_or_default().to_vec()).unwrap_or_default();
         if let Some(delta) = self.decoder.delta(&ids, last) {
             self.first_text_at.get_or_insert_with(Instant::now);
             self.pending.push_back(ChatEvent::Text { delta });

@@ -80,6 +80,11 @@ impl Engine {
         self.recent.lock().unwrap_or_else(|p| p.into_inner()).note(tokens);
     }
 
+    /// After mistralrs's cache was dropped nothing remembered is computed any more.
+    pub(crate) fn forget_recent(&self) {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     pub(crate) fn continues_recent(&self, tokens: &[u32]) -> bool {
         self.recent.lock().unwrap_or_else(|p| p.into_inner()).extended_by(tokens)
     }
