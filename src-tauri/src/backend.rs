@@ -2,48 +2,15 @@
 //! engine, or a scripted fake for UI tests.
 
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use desk_engine::{Activations, CancelHandle, Engine, EngineError, LoadOptions};
 use desk_protocol::{ChatEvent, Conversation, LoadProgress, ModelFacts, OverflowPolicy, Prefill, SamplingParams, StopReason, Usage};
 use futures::future::BoxFuture;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 
-pub type EventStream = Pin<Box<dyn Stream<Item = ChatEvent> + Send>>;
-pub type ProgressFn = Box<dyn FnMut(Prefill) + Send>;
-
-pub trait Backend: Send + Sync {
-    fn facts(&self) -> ModelFacts;
-    fn context_limit(&self) -> usize;
-    fn load_ms(&self) -> u64;
-    fn stream<'a>(
-        &'a self,
-        conv: &'a Conversation,
-        params: &'a SamplingParams,
-        policy: OverflowPolicy,
-    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
-    fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>>;
-    /// Compute the stable part of the prompt that sending `draft` after `conv`
-    /// will make, until `stop` fires (at a chunk boundary).
-    fn prefill<'a>(
-        &'a self,
-        conv: &'a Conversation,
-        draft: &'a str,
-        stop: &'a CancelHandle,
-        progress: ProgressFn,
-    ) -> BoxFuture<'a, Result<Prefill, EngineError>>;
-    /// Continue `text` (completion mode).
-    fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
-    /// Fill the hole between `prefix` and `suffix`.
-    fn infill<'a>(
-        &'a self,
-        prefix: &'a str,
-        suffix: &'a str,
-        params: &'a SamplingParams,
-    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
-}
+pub use desk_engine::backend::{Backend, EventStream, ProgressFn};
 
 /// What to load: a file, and the context to allocate (`None` = the model's own).
 #[derive(Debug, Clone)]
@@ -73,57 +40,6 @@ pub fn engine_loader() -> Loader {
             Ok(Arc::new(engine) as Arc<dyn Backend>)
         })
     })
-}
-
-fn boxed(stream: desk_engine::ReplyStream) -> (EventStream, CancelHandle) {
-    let cancel = stream.cancel_handle();
-    (Box::pin(stream) as EventStream, cancel)
-}
-
-impl Backend for Engine {
-    fn facts(&self) -> ModelFacts {
-        Engine::facts(self).clone()
-    }
-    fn context_limit(&self) -> usize {
-        Engine::context_limit(self)
-    }
-    fn load_ms(&self) -> u64 {
-        self.load_ms
-    }
-    fn stream<'a>(
-        &'a self,
-        conv: &'a Conversation,
-        params: &'a SamplingParams,
-        policy: OverflowPolicy,
-    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
-        Box::pin(async move { Ok(boxed(Engine::stream(self, conv, params, policy).await?)) })
-    }
-    fn count_tokens<'a>(&'a self, conv: &'a Conversation) -> BoxFuture<'a, Result<usize, EngineError>> {
-        Box::pin(async move { Ok(self.prompt_tokens(conv).await?.len()) })
-    }
-    fn prefill<'a>(
-        &'a self,
-        conv: &'a Conversation,
-        draft: &'a str,
-        stop: &'a CancelHandle,
-        progress: ProgressFn,
-    ) -> BoxFuture<'a, Result<Prefill, EngineError>> {
-        Box::pin(async move {
-            let tokens = self.draft_prefix(conv, draft).await?;
-            Engine::prefill(self, &tokens, stop, progress).await
-        })
-    }
-    fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
-        Box::pin(async move { Ok(boxed(Engine::complete(self, text, params).await?)) })
-    }
-    fn infill<'a>(
-        &'a self,
-        prefix: &'a str,
-        suffix: &'a str,
-        params: &'a SamplingParams,
-    ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
-        Box::pin(async move { Ok(boxed(Engine::infill(self, prefix, suffix, params).await?)) })
-    }
 }
 
 /// Replies with a fixed text, a few characters at a time: UI tests, hostile

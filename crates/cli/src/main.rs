@@ -15,6 +15,7 @@ mod models;
 mod out;
 mod record;
 mod render_cmd;
+mod serve;
 mod tokenize;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,8 @@ enum Command {
     Tokenize(tokenize::TokenizeArgs),
     /// Benchmarks of answer quality: humaneval (pass@k) and infill, tests run in a sandbox.
     Eval(eval::EvalArgs),
+    /// An OpenAI-compatible API on 127.0.0.1 (chat, completions with fill in the middle, /infill) for editors.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -71,6 +74,7 @@ fn main() -> std::process::ExitCode {
             Command::Complete(a) => complete::run(a).await,
             Command::Eval(a) => eval::run(a).await,
             Command::Tokenize(a) => tokenize::run(a),
+            Command::Serve(a) => serve::run(a).await,
         }
     });
     // mistralrs keeps engine threads alive; leave without waiting for them.

@@ -70,6 +70,8 @@ pub struct Engine {
     chat: Option<ChatTemplate>,
     /// Prompts sent lately, to tell how much of a new one is already computed.
     pub(crate) recent: std::sync::Mutex<crate::warm::Recent>,
+    /// The ids of the last request sent (not a prefill): what the model saw.
+    pub(crate) last_prompt: std::sync::Mutex<Vec<u32>>,
     /// What a prefill-only request ends on; `None` turns prefill off.
     pub(crate) sentinel: Option<u32>,
     /// The activation dtype in use, as mistralrs names it (`f32`, `bf16`, ...).
@@ -134,6 +136,7 @@ impl Engine {
             tokenizer: Arc::new(tokenizer),
             chat,
             recent: Default::default(),
+            last_prompt: Default::default(),
             sentinel,
             activations,
             load_ms,
@@ -157,6 +160,12 @@ impl Engine {
     /// The activation dtype in use (`f32` on CPU unless asked otherwise).
     pub fn activations(&self) -> &'static str {
         self.activations
+    }
+
+    /// The exact ids of the last prompt sent to mistralrs (prefills aside):
+    /// lets a caller check what a request through some other layer became.
+    pub fn last_prompt(&self) -> Vec<u32> {
+        self.last_prompt.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
     /// Plain-text tokens, special-token strings encoded as text.

@@ -3,6 +3,7 @@
 //! This is the only crate that depends on mistralrs. The desktop shell, the
 //! CLI and the tests all go through [`Engine`].
 
+pub mod backend;
 mod budget;
 mod chat_template;
 mod complete;
@@ -21,6 +22,7 @@ mod stream;
 pub mod vocab;
 mod warm;
 
+pub use backend::{Backend, BackendStats, EventStream};
 pub use budget::{fit, Fitted, Fitter};
 pub use engine::{Activations, Engine, LoadOptions};
 pub use error::EngineError;

@@ -28,14 +28,30 @@ pub(crate) struct Runner {
     held: AtomicU64,
     in_flight: Arc<AtomicUsize>,
     recycled: AtomicUsize,
+    /// One request generates at a time, in arrival order (tokio's semaphore is
+    /// fair): the window, the local API and a prefill share one model, and a
+    /// reply never waits behind a batch it did not ask for.
+    lane: Arc<tokio::sync::Semaphore>,
+    /// Tokens sampled by every request together.
+    pub sampled: Arc<AtomicU64>,
 }
 
 /// Held by a request from its start to the end of its stream.
-pub(crate) struct InFlight(Arc<AtomicUsize>);
+pub(crate) struct InFlight {
+    count: Arc<AtomicUsize>,
+    lane: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl InFlight {
+    /// The stream ended: the next request may start (before this one is dropped).
+    pub fn leave_lane(&mut self) {
+        self.lane = None;
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.count.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -59,6 +75,8 @@ impl Runner {
             held: AtomicU64::new(0),
             in_flight: Arc::new(AtomicUsize::new(0)),
             recycled: AtomicUsize::new(0),
+            lane: Arc::new(tokio::sync::Semaphore::new(1)),
+            sampled: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -71,6 +89,11 @@ impl Runner {
         self.recycled.load(Ordering::SeqCst)
     }
 
+    /// Requests started and not yet ended (queued ones not counted).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     pub fn held_bytes(&self) -> u64 {
         self.held.load(Ordering::SeqCst)
     }
@@ -80,6 +103,8 @@ impl Runner {
     /// next turn of a chat or the send after a prefill) and the cache is still
     /// under twice the budget. Returns whether it was dropped.
     pub async fn admit(&self, tokens: usize, reuses: bool) -> (InFlight, bool) {
+        // The semaphore is never closed, so acquiring only fails in theory.
+        let lane = self.lane.clone().acquire_owned().await.ok();
         let entry = (tokens as u64).div_ceil(KV_BLOCK) * KV_BLOCK * self.per_token;
         let held = self.held.load(Ordering::SeqCst);
         let over = self.per_token > 0 && held + entry > self.budget;
@@ -90,7 +115,7 @@ impl Runner {
         }
         self.held.fetch_add(entry, Ordering::SeqCst);
         self.in_flight.fetch_add(1, Ordering::SeqCst);
-        (InFlight(self.in_flight.clone()), dropped)
+        (InFlight { count: self.in_flight.clone(), lane }, dropped)
     }
 
     /// A new mistralrs engine on the same weights. mistralrs's constructor

@@ -42,12 +42,20 @@ pub struct Sampler {
     config: SamplerConfig,
     rng: Mutex<SplitMix64>,
     pub clock: Arc<Mutex<TokenClock>>,
+    /// Every token the engine has sampled, all requests together: shows from
+    /// outside that a dropped stream stopped generating.
+    total: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Sampler {
     pub fn new(config: SamplerConfig) -> Self {
         let rng = Mutex::new(SplitMix64(config.seed));
-        Self { config, rng, clock: Arc::new(Mutex::new(TokenClock::default())) }
+        Self { config, rng, clock: Arc::new(Mutex::new(TokenClock::default())), total: None }
+    }
+
+    pub fn counting(mut self, total: Arc<std::sync::atomic::AtomicU64>) -> Self {
+        self.total = Some(total);
+        self
     }
 
     /// Choose the next token from raw (penalised) logits.
@@ -119,6 +127,9 @@ impl Sampler {
         c.last = Some(now);
         c.tokens += 1;
         c.ids.push(chosen);
+        if let Some(total) = &self.total {
+            total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

@@ -49,7 +49,7 @@ pub struct ReplyStream {
     clock: Arc<Mutex<TokenClock>>,
     decoder: Decoder,
     done: bool,
-    _in_flight: crate::runner::InFlight,
+    in_flight: crate::runner::InFlight,
 }
 
 /// Turns the sampler's ids into text deltas with our tokenizer, each id
@@ -144,12 +144,16 @@ impl Engine {
         // A request that continues a recent prompt (the next turn, the send
         // after a prefill) keeps the cache it is about to reuse.
         let reuses = self.continues_recent(&tokens);
-        let (in_flight, recycled) = self.runner.admit(tokens.len() + params.max_tokens, reuses).await;
+        let most = tokens.len() + params.max_tokens.min(self.context_limit.saturating_sub(tokens.len()));
+        let (in_flight, recycled) = self.runner.admit(most, reuses).await;
         if recycled {
             self.forget_recent();
         }
         if forced.is_none() {
             self.note_prompt(&tokens);
+            if let Ok(mut last) = self.last_prompt.lock() {
+                last.clone_from(&tokens);
+            }
         }
         let prompt_tokens = tokens.len();
         let room = self.context_limit.saturating_sub(prompt_tokens).max(1);
@@ -162,7 +166,8 @@ impl Engine {
             banned: if params.ignore_eos { self.eos.clone() } else { Vec::new() },
             stop_as: self.eos.first().filter(|_| !stop.is_empty()).map(|&eos| (stop.to_vec(), eos)),
             forced,
-        });
+        })
+        .counting(self.runner.sampled.clone());
         let clock = sampler.clock.clone();
         let mut sampling = mistralrs::SamplingParams::neutral();
         sampling.max_len = Some(params.max_tokens.min(room).max(1));
@@ -212,7 +217,7 @@ impl Engine {
             clock,
             decoder: Decoder { tokenizer: self.tokenizer().clone(), strip_prefix: true, skip, seen: 0, held: Vec::new(), started: false },
             done: false,
-            _in_flight: in_flight,
+            in_flight,
         })
     }
 }
@@ -257,6 +262,7 @@ impl ReplyStream {
         // Dropping the receiver is what tells mistralrs to cancel the sequence.
         self.rx = None;
         self.done = true;
+        self.in_flight.leave_lane();
         // The final text is what was yielded plus what is queued to be yielded.
         let mut text = self.text.clone();
         let mut chunks = self.chunks;
