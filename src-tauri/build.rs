@@ -17,6 +17,8 @@ fn main() {
         "count_tokens",
         "prefill",
         "set_activations",
+        "set_local_api",
+        "local_api",
         "open_link",
         "history_list",
         "history_open",

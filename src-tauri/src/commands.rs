@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use desk_protocol::{
-    CatalogEntry, CompleteRequest, Conversation, ConversationId, ConversationSummary, FillRequest, FitEstimate, LoadProgress, ModelEntry, ModelFacts, ModelStatus,
+    CatalogEntry, CompleteRequest, Conversation, ConversationId, ConversationSummary, FillRequest, FitEstimate, LoadProgress, LocalApi, ModelEntry, ModelFacts, ModelStatus,
     OpenedConversation, Prefill, PullProgress, ReplyUpdate, SearchResults, SendRequest,
 };
 use tauri::ipc::Channel;
@@ -110,6 +110,17 @@ pub async fn count_tokens(state: State<'_, AppState>, conversation: Conversation
 #[tauri::command]
 pub fn set_activations(state: State<'_, AppState>, dtype: String) -> Result<(), UiError> {
     state.set_activations(&dtype)
+}
+
+/// Settings → Local API: serve the window's model to editors on 127.0.0.1, or stop.
+#[tauri::command]
+pub async fn set_local_api(state: State<'_, AppState>, on: bool) -> Result<Option<LocalApi>, UiError> {
+    state.set_local_api(on).await
+}
+
+#[tauri::command]
+pub async fn local_api(state: State<'_, AppState>) -> Result<Option<LocalApi>, UiError> {
+    Ok(state.local_api().await)
 }
 
 /// Compute the prompt a draft will become, as far as it is stable, while the

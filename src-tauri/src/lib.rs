@@ -1,5 +1,6 @@
 //! The Tauri shell: state, thin commands and reply streaming over `ipc::Channel`.
 
+mod api;
 pub mod backend;
 mod commands;
 pub mod error;
@@ -46,6 +47,8 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::count_tokens,
         commands::prefill,
         commands::set_activations,
+        commands::set_local_api,
+        commands::local_api,
         commands::open_link,
         commands::history_list,
         commands::history_open,

@@ -35,6 +35,41 @@ pub struct AppState {
     prefill_lane: tokio::sync::Mutex<()>,
     /// The activation dtype the next load uses (Settings).
     activations: Mutex<Activations>,
+    /// The local API server while the switch is on, and its key.
+    pub(crate) local_api: tokio::sync::Mutex<Option<(desk_api::Server, String)>>,
+}
+
+/// A view of the model slot that outlives a command: the local API's source.
+pub struct SlotWatch(watch::Receiver<Slot>);
+
+impl SlotWatch {
+    /// The loaded backend, waiting while a model is still loading.
+    pub async fn wait(&self) -> Result<Arc<dyn Backend>, UiError> {
+        wait_ready(self.0.clone()).await
+    }
+
+    pub fn now(&self) -> Option<Arc<dyn Backend>> {
+        match &*self.0.borrow() {
+            Slot::Ready(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+}
+
+async fn wait_ready(mut rx: watch::Receiver<Slot>) -> Result<Arc<dyn Backend>, UiError> {
+    loop {
+        let slot = rx.borrow_and_update().clone();
+        match slot {
+            Slot::Ready(b) => return Ok(b),
+            Slot::Failed { error, .. } => return Err(UiError::NoModel(error)),
+            Slot::NoModel => return Err(UiError::NoModel("choose a model first".into())),
+            Slot::Loading { .. } => {
+                if rx.changed().await.is_err() {
+                    return Err(UiError::Other("the app is shutting down".into()));
+                }
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -50,6 +85,7 @@ impl AppState {
             prefill_stop: Mutex::new(CancelHandle::default()),
             prefill_lane: tokio::sync::Mutex::new(()),
             activations: Mutex::new(Activations::Auto),
+            local_api: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -136,20 +172,11 @@ impl AppState {
 
     /// The loaded backend, waiting while a model is still loading.
     pub async fn backend(&self) -> Result<Arc<dyn Backend>, UiError> {
-        let mut rx = self.slot.subscribe();
-        loop {
-            let slot = rx.borrow_and_update().clone();
-            match slot {
-                Slot::Ready(b) => return Ok(b),
-                Slot::Failed { error, .. } => return Err(UiError::NoModel(error)),
-                Slot::NoModel => return Err(UiError::NoModel("choose a model first".into())),
-                Slot::Loading { .. } => {
-                    if rx.changed().await.is_err() {
-                        return Err(UiError::Other("the app is shutting down".into()));
-                    }
-                }
-            }
-        }
+        wait_ready(self.slot.subscribe()).await
+    }
+
+    pub fn slot_watch(&self) -> SlotWatch {
+        SlotWatch(self.slot.subscribe())
     }
 
     pub fn set_current(&self, cancel: Option<CancelHandle>) {

@@ -21,6 +21,7 @@ pub fn SettingsPanel() -> impl IntoView {
             <summary id="settings-toggle">"Settings"</summary>
             <ContextSetting />
             <DtypeSetting />
+            <crate::local_api::LocalApiSetting />
             <label>"System prompt"
                 <textarea id="system-prompt" prop:value=move || s.get().system on:input=move |e| s.update(|v| v.system = event_target_value(&e))></textarea>
             </label>

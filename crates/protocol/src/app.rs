@@ -12,6 +12,14 @@ pub struct Prefill {
     pub total: usize,
 }
 
+/// The app's local OpenAI-compatible API while it is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalApi {
+    /// Base URL for clients (`http://127.0.0.1:8677/v1`).
+    pub url: String,
+    pub key: String,
+}
+
 /// A GGUF found in a models folder, usable or not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelEntry {

@@ -9,6 +9,8 @@ mod common;
 mod context;
 #[path = "window/library.rs"]
 mod library;
+#[path = "window/local_api.rs"]
+mod local_api;
 #[path = "window/modes.rs"]
 mod modes;
 
@@ -23,7 +25,8 @@ use common::*;
 async fn chat_with_the_demo_model_in_a_real_window() -> Result<()> {
     let dir = models_dir(&[("broken.gguf", "this is not a model")])?;
     let data = dir.path().join("data");
-    let _driver = Driver::start(dir.path(), 4444, &[("DESK_DATA_DIR", data.to_str().unwrap())])?;
+    let env = [("DESK_DATA_DIR", data.to_str().unwrap()), ("DESK_API_PORT", "0")];
+    let _driver = Driver::start(dir.path(), 4444, &env)?;
     let c = connect(4444).await?;
     let result = chat_flow(&c).await;
     if result.is_err() {
@@ -93,9 +96,17 @@ async fn chat_flow(c: &Client) -> Result<()> {
     // Completion on the real model; Fill is off for a model that is not Code Llama.
     modes::demo_model_modes(c).await?;
 
+    // The Local API serves the window's model, through a model switch.
+    let api = local_api::switch_on(c).await?;
+    let first = text_of(c, "#model-ready", false).await?.unwrap_or_default();
+    let first = first.split_whitespace().find(|w| w.ends_with(".gguf")).unwrap_or_default().to_string();
+    local_api::check_answers(&api, &first).await?;
+
     // Switch model: the other file loads and the header says so.
     click(c, ".model-card[data-file='b-demo-copy.gguf'] .load", false).await?;
     wait_text(c, "#model-ready", 60, |t| t.contains("b-demo-copy.gguf")).await?;
+    anyhow::ensure!(local_api::served_model(&api)? == "b-demo-copy.gguf", "after the switch the API serves the new model");
+    local_api::switch_off(c, &api).await?;
     Ok(())
 }
 
