@@ -13,7 +13,7 @@ use crate::body::Body;
 use crate::error::ApiError;
 use crate::run::{Generation, Piece};
 use crate::wire::ChatRequest;
-use crate::{model_id, sse, unix_now, usage_json, App};
+use crate::{model_id, sse, timings_json, unix_now, usage_json, App};
 
 struct Meta {
     id: String,
@@ -57,6 +57,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, Body(mut request): Body<
                 "finish_reason": finish.openai(),
             }],
             "usage": usage_json(&usage),
+            "timings": timings_json(&usage),
         }))
         .into_response());
     }
@@ -72,6 +73,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, Body(mut request): Body<
                 let mut last = meta.chunk(json!({}), None);
                 last["choices"] = json!([]);
                 last["usage"] = usage_json(&usage);
+                last["timings"] = timings_json(&usage);
                 out.push(sse::data(&last));
             }
             out.push(sse::done());

@@ -13,7 +13,7 @@ use crate::body::Body;
 use crate::error::ApiError;
 use crate::run::{Finish, Generation, Piece};
 use crate::wire::{CompletionRequest, InfillRequest};
-use crate::{model_id, sse, unix_now, usage_json, App};
+use crate::{model_id, sse, timings_json, unix_now, usage_json, App};
 
 pub(crate) async fn completions(State(app): State<Arc<App>>, Body(mut request): Body<CompletionRequest>) -> Result<Response, ApiError> {
     let prompt = request.prompt()?;
@@ -37,6 +37,7 @@ pub(crate) async fn completions(State(app): State<Arc<App>>, Body(mut request): 
         let (text, finish, usage) = generation.collect().await?;
         let mut body = object(&text, Some(finish.openai()));
         body["usage"] = usage_json(&usage);
+        body["timings"] = timings_json(&usage);
         return Ok(Json(body).into_response());
     }
     let include_usage = request.stream_options.as_ref().is_some_and(|o| o.include_usage);
@@ -48,6 +49,7 @@ pub(crate) async fn completions(State(app): State<Arc<App>>, Body(mut request): 
                 let mut last = object("", None);
                 last["choices"] = json!([]);
                 last["usage"] = usage_json(&usage);
+                last["timings"] = timings_json(&usage);
                 out.push(sse::data(&last));
             }
             out.push(sse::done());
@@ -69,6 +71,7 @@ fn infill_end(model: &str, finish: Finish, usage: &desk_protocol::Usage, content
         "stop_type": finish.llama(),
         "stopping_word": "",
         "truncated": false,
+        "timings": timings_json(usage),
     })
 }
 

@@ -105,6 +105,18 @@ pub(crate) fn usage_json(usage: &Usage) -> serde_json::Value {
     })
 }
 
+/// llama-server's `timings`, from the engine's own clock: what the model
+/// computed, apart from what HTTP and the client add.
+pub(crate) fn timings_json(usage: &Usage) -> serde_json::Value {
+    serde_json::json!({
+        "prompt_n": usage.prompt_tokens,
+        "prompt_per_second": usage.prompt_tok_per_s,
+        "predicted_n": usage.completion_tokens,
+        "predicted_per_second": usage.decode_tok_per_s,
+        "ttft_ms": usage.ttft_ms,
+    })
+}
+
 /// A running server. Dropping it leaves it running; [`Server::stop`] closes the port.
 pub struct Server {
     addr: SocketAddr,
