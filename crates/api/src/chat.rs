@@ -68,16 +68,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, Body(mut request): Body<
         Piece::Text(t) => vec![sse::data(&meta.chunk(json!({ "content": t }), None))],
         Piece::End { finish, usage, text } => {
             record(&text, &usage, &meta.model);
-            let mut out = vec![sse::data(&meta.chunk(json!({}), Some(finish.openai())))];
-            if include_usage {
-                let mut last = meta.chunk(json!({}), None);
-                last["choices"] = json!([]);
-                last["usage"] = usage_json(&usage);
-                last["timings"] = timings_json(&usage);
-                out.push(sse::data(&last));
-            }
-            out.push(sse::done());
-            out
+            sse::ending(&meta.chunk(json!({}), Some(finish.openai())), include_usage.then(|| meta.chunk(json!({}), None)), &usage)
         }
         Piece::Failed(e) => vec![sse::data(&e.body()), sse::done()],
     });

@@ -44,16 +44,7 @@ pub(crate) async fn completions(State(app): State<Arc<App>>, Body(mut request): 
     let rest = sse::pieces(generation).map(move |piece| match piece {
         Piece::Text(t) => vec![sse::data(&object(&t, None))],
         Piece::End { finish, usage, .. } => {
-            let mut out = vec![sse::data(&object("", Some(finish.openai())))];
-            if include_usage {
-                let mut last = object("", None);
-                last["choices"] = json!([]);
-                last["usage"] = usage_json(&usage);
-                last["timings"] = timings_json(&usage);
-                out.push(sse::data(&last));
-            }
-            out.push(sse::done());
-            out
+            sse::ending(&object("", Some(finish.openai())), include_usage.then(|| object("", None)), &usage)
         }
         Piece::Failed(e) => vec![sse::data(&e.body()), sse::done()],
     });
