@@ -36,21 +36,21 @@ impl AppState {
             }
             return Ok(None);
         }
-        if let Some((server, key)) = running.as_ref() {
-            return Ok(Some(LocalApi { url: server.url(), key: key.clone() }));
+        if let Some((_, shown)) = running.as_ref() {
+            return Ok(Some(shown.clone()));
         }
         let given = std::env::var("DESK_API_KEY").ok();
         let (key, key_source) = desk_api::key::resolve(given.as_deref(), &desk_engine::discover::data_dir()).map_err(api_error)?;
         // The window's API is for this machine only.
         let config = desk_api::Config { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port: port(), key: key.clone(), key_source };
         let server = desk_api::start(config, Arc::new(self.slot_watch()), None).await.map_err(api_error)?;
-        let shown = LocalApi { url: server.url(), key: key.clone() };
-        *running = Some((server, key));
+        let shown = LocalApi { url: server.url(), key };
+        *running = Some((server, shown.clone()));
         Ok(Some(shown))
     }
 
     pub async fn local_api(&self) -> Option<LocalApi> {
-        self.local_api.lock().await.as_ref().map(|(s, key)| LocalApi { url: s.url(), key: key.clone() })
+        self.local_api.lock().await.as_ref().map(|(_, shown)| shown.clone())
     }
 }
 

@@ -35,8 +35,8 @@ pub struct AppState {
     prefill_lane: tokio::sync::Mutex<()>,
     /// The activation dtype the next load uses (Settings).
     activations: Mutex<Activations>,
-    /// The local API server while the switch is on, and its key.
-    pub(crate) local_api: tokio::sync::Mutex<Option<(desk_api::Server, String)>>,
+    /// The local API server while the switch is on, and what the UI shows of it.
+    pub(crate) local_api: tokio::sync::Mutex<Option<(desk_api::Server, desk_protocol::LocalApi)>>,
 }
 
 /// A view of the model slot that outlives a command: the local API's source.
