@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-bench, llama-quantize, llama-tokenize and llama-completion (CPU, GGML_NATIVE) from the
+# Builds llama.cpp's llama-bench, llama-quantize, llama-tokenize, llama-completion and llama-server (CPU, GGML_NATIVE) from the
 # vendor/llama.cpp inside the llama-cpp-python sdist on PyPI (no GitHub needed).
 # Everything lands in $DESK_BENCH_DIR (default $HOME/.cache/desk-bench); idempotent.
-# Prints the four binary paths on the last four lines of stdout (bench, quantize, tokenize, completion).
+# Prints the five binary paths on the last five lines of stdout (bench, quantize, tokenize, completion, server).
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
@@ -33,7 +33,7 @@ if [ -f "$build/.desk-bench-stamp" ] && [ "$(cat "$build/.desk-bench-stamp")" !=
     rm -rf "$build"
 fi
 
-if [ -x "$build/bin/llama-bench" ] && [ -x "$build/bin/llama-quantize" ] && [ -x "$build/bin/llama-tokenize" ] && [ -x "$build/bin/llama-completion" ] && [ -f "$build/.desk-bench-stamp" ]; then
+if [ -x "$build/bin/llama-bench" ] && [ -x "$build/bin/llama-quantize" ] && [ -x "$build/bin/llama-tokenize" ] && [ -x "$build/bin/llama-completion" ] && [ -x "$build/bin/llama-server" ] && [ -f "$build/.desk-bench-stamp" ]; then
     log "already built ($build/bin)"
 else
     if ! command -v cmake >/dev/null 2>&1; then
@@ -68,9 +68,9 @@ else
         -DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_BLAS=OFF \
         -DLLAMA_CURL=OFF \
         -DBUILD_SHARED_LIBS=OFF \
-        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >&2
-    log "building llama-bench llama-quantize llama-tokenize llama-completion with -j$jobs (nice 10)"
-    nice -n 10 cmake --build "$build" --config Release -j"$jobs" --target llama-bench llama-quantize llama-tokenize llama-completion >&2
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_OPENSSL=OFF >&2
+    log "building llama-bench llama-quantize llama-tokenize llama-completion llama-server with -j$jobs (nice 10)"
+    nice -n 10 cmake --build "$build" --config Release -j"$jobs" --target llama-bench llama-quantize llama-tokenize llama-completion llama-server >&2
     echo "$stamp" > "$build/.desk-bench-stamp"
 fi
 
@@ -78,3 +78,4 @@ echo "$build/bin/llama-bench"
 echo "$build/bin/llama-quantize"
 echo "$build/bin/llama-tokenize"
 echo "$build/bin/llama-completion"
+echo "$build/bin/llama-server"

@@ -186,6 +186,7 @@ fn MessageView(session: Session, id: usize) -> impl IntoView {
         view! {
             <div class="msg assistant" class:streaming=move || info.get().streaming>
                 <DocView doc=Signal::derive(move || doc.get()) />
+                {move || info.get().notice.map(|n| view! { <div class="notice reply-notice">{n}</div> })}
                 {move || info.get().error.map(|e| view! { <div class="error reply-error">{e}</div> })}
                 <div class="tools">
                     <span class="stats">{stats}</span>

@@ -50,12 +50,15 @@ impl Run {
     fn on_event(&self, event: ChatEvent) {
         match event {
             ChatEvent::Started { .. } => {}
+            ChatEvent::Notice { message } => self.error.set(Some(message)),
             ChatEvent::Text { delta } => self.output.update(|o| o.push_str(&delta)),
             ChatEvent::Usage(u) => self.usage.set(Some(u)),
             ChatEvent::Stopped { reason, text } => {
                 self.output.set(text);
-                if let StopReason::Error { message } = &reason {
-                    self.error.set(Some(message.clone()));
+                match &reason {
+                    StopReason::Error { message } => self.error.set(Some(message.clone())),
+                    StopReason::Interrupted { message } => self.error.set(Some(format!("interrupted: {message}"))),
+                    _ => self.error.set(None),
                 }
                 self.reason.set(Some(reason));
             }

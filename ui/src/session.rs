@@ -18,6 +18,8 @@ pub struct ReplyInfo {
     pub reason: Option<StopReason>,
     pub dropped: Option<Dropped>,
     pub error: Option<String>,
+    /// Said while the reply waits (a busy server being retried).
+    pub notice: Option<String>,
     pub streaming: bool,
 }
 
@@ -69,10 +71,14 @@ impl SessionData {
                 desk_protocol::Role::Assistant => {
                     let id = d.tree.push_assistant(question);
                     d.tree.set_content(id, b.message.content);
+                    let end = b.message.stats.as_ref().and_then(|s| s.end);
                     let info = ReplyInfo {
                         usage: b.message.stats.as_ref().and_then(|s| s.usage.clone()),
                         dropped: b.message.stats.as_ref().and_then(|s| s.dropped.clone()),
-                        error: (b.message.status == desk_protocol::MessageStatus::Interrupted).then(|| "interrupted: the app stopped while this reply was being written".to_string()),
+                        error: (b.message.status == desk_protocol::MessageStatus::Interrupted || end == Some(desk_protocol::ReplyEnd::Interrupted)).then(|| {
+                            let why = b.message.stats.as_ref().and_then(|s| s.error.clone());
+                            format!("interrupted: {}", why.unwrap_or_else(|| "the app stopped while this reply was being written".into()))
+                        }),
                         ..ReplyInfo::default()
                     };
                     d.info.insert(id, info);
@@ -213,7 +219,9 @@ fn on_update(d: &mut SessionData, question: usize, answer: usize, update: ReplyU
             d.context_limit = context_limit;
             d.info.entry(answer).or_default().dropped = dropped;
         }
+        ChatEvent::Notice { message } => d.info.entry(answer).or_default().notice = Some(message),
         ChatEvent::Text { delta } => {
+            d.info.entry(answer).or_default().notice = None;
             d.tree.append(answer, &delta);
             d.context_used += 1;
         }
@@ -225,8 +233,11 @@ fn on_update(d: &mut SessionData, question: usize, answer: usize, update: ReplyU
             d.tree.set_content(answer, text);
             let info = d.info.entry(answer).or_default();
             info.streaming = false;
-            if let StopReason::Error { message } = &reason {
-                info.error = Some(message.clone());
+            info.notice = None;
+            match &reason {
+                StopReason::Error { message } => info.error = Some(message.clone()),
+                StopReason::Interrupted { message } => info.error = Some(format!("interrupted: {message}")),
+                _ => {}
             }
             info.reason = Some(reason);
         }

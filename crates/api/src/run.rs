@@ -86,7 +86,7 @@ impl Generation {
                 return None;
             }
             match self.events.next().await {
-                Some(ChatEvent::Started { .. }) => {}
+                Some(ChatEvent::Started { .. } | ChatEvent::Notice { .. }) => {}
                 Some(ChatEvent::Text { delta }) if !self.hit => {
                     let (text, hit) = self.stops.push(&delta);
                     self.shown(text);
@@ -104,7 +104,7 @@ impl Generation {
                         _ if self.hit => Finish::Word,
                         StopReason::EndOfText | StopReason::Cancelled => Finish::Eos,
                         StopReason::MaxTokens => Finish::Length,
-                        StopReason::Error { message } => {
+                        StopReason::Error { message } | StopReason::Interrupted { message } => {
                             self.queued.push_back(Piece::Failed(ApiError::Internal(message)));
                             continue;
                         }

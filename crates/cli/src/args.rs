@@ -22,6 +22,20 @@ pub struct ModelArgs {
     /// computes in), mistralrs's choice on a GPU.
     #[arg(long, value_enum, default_value_t = Dtype::Auto)]
     pub dtype: Dtype,
+    /// Use a model on an OpenAI-compatible server (llama-server, vLLM,
+    /// mistralrs-server) instead of a local GGUF; its key comes from DESK_REMOTE_KEY.
+    #[arg(long, global = true, value_name = "URL")]
+    pub remote: Option<String>,
+    /// The server's model id (default: the first it lists).
+    #[arg(long, global = true, value_name = "NAME", requires = "remote")]
+    pub remote_model: Option<String>,
+    /// A GGUF with the server model's vocabulary, when it is not in models/
+    /// under the server's name: prompts then go out as exact token ids.
+    #[arg(long, global = true, value_name = "FILE", requires = "remote")]
+    pub remote_vocab: Option<PathBuf>,
+    /// Seconds a server may stay silent mid-reply before the reply is called stalled.
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECS")]
+    pub remote_timeout: u64,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]

@@ -3,12 +3,12 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use desk_engine::{CancelHandle, Engine, LoadOptions, Reply};
+use desk_engine::{Backend, CancelHandle, LoadOptions, Reply};
 use desk_protocol::{ChatEvent, Conversation, Dropped, Message, OverflowPolicy, SamplingParams, StopReason};
 use futures::StreamExt;
 
 use crate::args::{GenArgs, ModelArgs, SaveArgs};
-use crate::load::load;
+use crate::load::open;
 use crate::record::Recorder;
 
 #[derive(Args, Debug)]
@@ -39,7 +39,7 @@ pub async fn run(args: AskArgs) -> Result<()> {
     if question.trim().is_empty() {
         bail!("nothing to ask: give a question, or pipe a snippet on stdin");
     }
-    let engine = load(&args.model, LoadOptions::default()).await?;
+    let engine = open(&args.model, LoadOptions::default()).await?;
     let conv = Conversation { system: args.gen.system.clone(), messages: vec![Message::user(question)] };
     let slot = install_ctrl_c();
     let params = args.gen.sampling();
@@ -48,7 +48,7 @@ pub async fn run(args: AskArgs) -> Result<()> {
         false => Recorder::open(&engine.facts().file_name, &params, conv.system.clone()),
     };
     let mut turn = recorder.begin_turn(&conv.messages[0].content);
-    let answered = answer(&engine, &conv, &params, args.gen.policy(), !args.model.json, &slot, &mut |e: &ChatEvent| turn.record(e)).await;
+    let answered = answer(engine.as_ref(), &conv, &params, args.gen.policy(), !args.model.json, &slot, &mut |e: &ChatEvent| turn.record(e)).await;
     let (reply, dropped) = match answered {
         Ok(done) => done,
         Err(e) => {
@@ -73,7 +73,7 @@ pub async fn run(args: AskArgs) -> Result<()> {
             eprintln!("(saved as conversation {id}: `desk history show {id}`, `desk chat --resume {id}`)");
         }
     }
-    if let StopReason::Error { message } = &reply.reason {
+    if let StopReason::Error { message } | StopReason::Interrupted { message } = &reply.reason {
         bail!("generation failed: {message}");
     }
     Ok(())
@@ -102,7 +102,7 @@ pub fn install_ctrl_c() -> CancelSlot {
 /// `on_event` sees every event as it arrives, before it is shown, so a
 /// recording is never behind the screen.
 pub async fn answer(
-    engine: &Engine,
+    engine: &dyn Backend,
     conv: &Conversation,
     params: &SamplingParams,
     policy: OverflowPolicy,
@@ -110,9 +110,9 @@ pub async fn answer(
     slot: &CancelSlot,
     on_event: &mut dyn FnMut(&ChatEvent),
 ) -> Result<(Reply, Option<Dropped>)> {
-    let mut stream = engine.stream(conv, params, policy).await?;
+    let (mut stream, cancel) = engine.stream(conv, params, policy).await?;
     if let Ok(mut s) = slot.lock() {
-        *s = Some(stream.cancel_handle());
+        *s = Some(cancel);
     }
     let mut dropped = None;
     let mut usage = Default::default();
@@ -133,6 +133,7 @@ pub async fn answer(
                     let _ = out.write_all(delta.as_bytes()).and_then(|_| out.flush());
                 }
             }
+            ChatEvent::Notice { message } => eprintln!("\n[{message}]"),
             ChatEvent::Usage(u) => usage = u,
             ChatEvent::Stopped { reason, text } => {
                 result = Some(Reply { text, reason, usage: std::mem::take(&mut usage) });
@@ -155,6 +156,7 @@ pub fn print_stats(reply: &Reply) {
         StopReason::EndOfText => "done".to_string(),
         StopReason::MaxTokens => "stopped at max tokens".to_string(),
         StopReason::Cancelled => "stopped".to_string(),
+        StopReason::Interrupted { message } => format!("interrupted: {message}"),
         StopReason::Error { message } => format!("error: {message}"),
     };
     eprintln!(

@@ -8,7 +8,7 @@ use desk_protocol::{ChatEvent, Conversation, ConversationId, Message, MessageId,
 use crate::args::{GenArgs, ModelArgs, SaveArgs};
 use crate::draft::read_message;
 use crate::ask::{answer, install_ctrl_c, print_stats};
-use crate::load::load;
+use crate::load::open;
 use crate::record::{open_store, Recorder};
 
 #[derive(Args, Debug)]
@@ -33,7 +33,7 @@ pub async fn run(args: ChatArgs) -> Result<()> {
         Some(id) => Some(load_resumed(id, args.gen.system.clone())?),
         None => None,
     };
-    let engine = load(&args.model, LoadOptions::default()).await?;
+    let engine = open(&args.model, LoadOptions::default()).await?;
     let slot = install_ctrl_c();
     let mut lines = spawn_line_reader();
     let params = args.gen.sampling();
@@ -56,7 +56,7 @@ pub async fn run(args: ChatArgs) -> Result<()> {
     loop {
         eprint!("\n> ");
         let _ = std::io::stderr().flush();
-        let Some((input, prefilled)) = read_message(&mut lines, &engine, &conv).await else { break };
+        let Some((input, prefilled)) = read_message(&mut lines, engine.as_ref(), &conv).await else { break };
         if let Some(p) = prefilled.filter(|p| p.ready > 0) {
             eprintln!("({} of {} prompt tokens computed while you pasted)", p.ready, p.total);
         }
@@ -85,7 +85,7 @@ pub async fn run(args: ChatArgs) -> Result<()> {
         }
         let mut turn = recorder.begin_turn(&input);
         conv.messages.push(Message::user(input));
-        let answered = answer(&engine, &conv, &params, args.gen.policy(), true, &slot, &mut |e: &ChatEvent| turn.record(e)).await;
+        let answered = answer(engine.as_ref(), &conv, &params, args.gen.policy(), true, &slot, &mut |e: &ChatEvent| turn.record(e)).await;
         match answered {
             Ok((reply, _)) => {
                 print_stats(&reply);

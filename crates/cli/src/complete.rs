@@ -11,7 +11,7 @@ use desk_protocol::{ChatEvent, StopReason};
 use futures::StreamExt;
 
 use crate::args::{GenArgs, ModelArgs};
-use crate::load::load;
+use crate::load::open;
 
 #[derive(Args, Debug)]
 pub struct CompleteArgs {
@@ -28,8 +28,8 @@ pub struct CompleteArgs {
 
 pub async fn run(args: CompleteArgs) -> Result<()> {
     let text = crate::out::read_input(args.file.as_deref(), "the text to continue")?;
-    let engine = load(&args.model, LoadOptions::default()).await?;
-    let mut stream = engine.complete(&text, &args.gen.sampling()).await?;
+    let engine = open(&args.model, LoadOptions::default()).await?;
+    let (mut stream, _) = engine.complete(&text, &args.gen.sampling()).await?;
     let mut out = std::io::stdout().lock();
     if !args.only_new && !args.model.json {
         out.write_all(text.as_bytes())?;
@@ -41,6 +41,7 @@ pub async fn run(args: CompleteArgs) -> Result<()> {
                 out.write_all(delta.as_bytes())?;
                 out.flush()?;
             }
+            ChatEvent::Notice { message } => eprintln!("[{message}]"),
             ChatEvent::Usage(u) => usage = Some(u),
             ChatEvent::Stopped { reason: r, text } => {
                 continuation = text;
@@ -54,7 +55,7 @@ pub async fn run(args: CompleteArgs) -> Result<()> {
     } else {
         writeln!(out)?;
     }
-    if let StopReason::Error { message } = reason {
+    if let StopReason::Error { message } | StopReason::Interrupted { message } = reason {
         bail!("generation failed: {message}");
     }
     Ok(())

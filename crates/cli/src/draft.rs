@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use desk_engine::{CancelHandle, Engine, EngineError};
+use desk_engine::{Backend, CancelHandle, EngineError};
 use desk_protocol::{Conversation, Prefill};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -18,7 +18,7 @@ type Job<'a> = Pin<Box<dyn Future<Output = Result<Prefill, EngineError>> + 'a>>;
 
 /// One message: a line, or the lines between two `"""` lines. Also returns
 /// how much of the message's prompt was computed before it ended.
-pub async fn read_message(lines: &mut UnboundedReceiver<String>, engine: &Engine, conv: &Conversation) -> Option<(String, Option<Prefill>)> {
+pub async fn read_message(lines: &mut UnboundedReceiver<String>, engine: &dyn Backend, conv: &Conversation) -> Option<(String, Option<Prefill>)> {
     let first = lines.recv().await?;
     if first.trim() != FENCE {
         return Some((first, None));
@@ -48,10 +48,7 @@ pub async fn read_message(lines: &mut UnboundedReceiver<String>, engine: &Engine
             _ = tokio::time::sleep(PREFILL_AFTER), if job.is_none() && block.len() > prefilled_lines => {
                 prefilled_lines = block.len();
                 let draft = format!("{}\n", block.join("\n"));
-                job = Some(Box::pin(async move {
-                    let tokens = engine.draft_prefix(conv, &draft).await?;
-                    engine.prefill(&tokens, stop, |_| {}).await
-                }));
+                job = Some(Box::pin(async move { engine.prefill(conv, &draft, stop, Box::new(|_| {})).await }));
             }
         }
     }

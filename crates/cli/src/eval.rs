@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use desk_engine::{Engine, LoadOptions, ReplyStream};
+use desk_engine::{Backend, EventStream, LoadOptions};
 use desk_eval::{instruct_request, mask_line, Mode, Problem, Sandbox, SandboxConfig};
 use desk_protocol::{ChatEvent, Conversation, Message, OverflowPolicy, PromptFormat, SamplingParams};
 use futures::StreamExt;
 
 use crate::args::ModelArgs;
-use crate::load::load;
+use crate::load::open;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -75,12 +75,12 @@ pub async fn run(args: EvalArgs) -> Result<()> {
         problems.truncate(n);
     }
     let sandbox = Sandbox::new(SandboxConfig { timeout: Duration::from_secs(opts.timeout), ..SandboxConfig::default() })?;
-    let engine = load(&opts.model, LoadOptions::default()).await?;
+    let engine = open(&opts.model, LoadOptions::default()).await?;
     let mode = if infill {
-        desk_engine::infill::supports_infill(engine.facts()).map_err(|e| anyhow::anyhow!("this model cannot fill in code: {e}"))?;
+        desk_engine::infill::supports_infill(&engine.facts()).map_err(|e| anyhow::anyhow!("this model cannot fill in code: {e}"))?;
         Mode::Infill
     } else {
-        match (opts.mode, engine.format()) {
+        match (opts.mode, engine.facts().format) {
             (Some(ModeArg::Instruct), _) => Mode::Instruct,
             (Some(ModeArg::Completion), _) => Mode::Completion,
             (None, PromptFormat::Completion) => Mode::Completion,
@@ -103,7 +103,7 @@ pub async fn run(args: EvalArgs) -> Result<()> {
                     seed: Some(sample as u64),
                     ..SamplingParams::greedy(opts.max_tokens)
                 };
-                handle.block_on(generate(&engine, problem, mode, &params))
+                handle.block_on(generate(engine.as_ref(), problem, mode, &params))
             },
             |result| {
                 done += 1;
@@ -130,8 +130,8 @@ fn default_data() -> PathBuf {
 
 /// One candidate, in the format the mode asks for, cut short as soon as the
 /// rest could not change the program (saves most of the generation time).
-async fn generate(engine: &Engine, problem: &Problem, mode: Mode, params: &SamplingParams) -> Result<desk_eval::Generation> {
-    let (stream, done): (ReplyStream, fn(&str) -> bool) = match mode {
+async fn generate(engine: &dyn Backend, problem: &Problem, mode: Mode, params: &SamplingParams) -> Result<desk_eval::Generation> {
+    let ((stream, cancel), done): ((EventStream, desk_engine::CancelHandle), fn(&str) -> bool) = match mode {
         Mode::Instruct => {
             let conv = Conversation { system: None, messages: vec![Message::user(instruct_request(problem))] };
             (engine.stream(&conv, params, OverflowPolicy::Error).await?, closed_code_block)
@@ -143,15 +143,14 @@ async fn generate(engine: &Engine, problem: &Problem, mode: Mode, params: &Sampl
             (engine.infill(&case.prefix, &case.suffix, params).await?, |t| t.contains('\n'))
         }
     };
-    collect_until(stream, done).await
+    collect_until(stream, cancel, done).await
 }
 
 fn closed_code_block(text: &str) -> bool {
     text.matches("```").count() >= 2 || text.contains("[/PYTHON]")
 }
 
-async fn collect_until(mut stream: ReplyStream, done: fn(&str) -> bool) -> Result<desk_eval::Generation> {
-    let cancel = stream.cancel_handle();
+async fn collect_until(mut stream: EventStream, cancel: desk_engine::CancelHandle, done: fn(&str) -> bool) -> Result<desk_eval::Generation> {
     let mut text = String::new();
     let mut tokens = 0u64;
     while let Some(event) = stream.next().await {
@@ -163,7 +162,7 @@ async fn collect_until(mut stream: ReplyStream, done: fn(&str) -> bool) -> Resul
                 }
             }
             ChatEvent::Usage(u) => tokens = u.completion_tokens as u64,
-            ChatEvent::Stopped { reason: desk_protocol::StopReason::Error { message }, .. } => bail!("generation failed: {message}"),
+            ChatEvent::Stopped { reason: desk_protocol::StopReason::Error { message } | desk_protocol::StopReason::Interrupted { message }, .. } => bail!("generation failed: {message}"),
             _ => {}
         }
     }

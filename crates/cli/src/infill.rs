@@ -8,7 +8,7 @@ use desk_protocol::{ChatEvent, SamplingParams, StopReason};
 use futures::StreamExt;
 
 use crate::args::ModelArgs;
-use crate::load::load;
+use crate::load::open;
 
 const MARKER: &str = "<FILL>";
 
@@ -66,9 +66,9 @@ pub fn split_at_hole(code: &str, at: Option<&str>) -> Result<(String, String)> {
 pub async fn run(args: InfillArgs) -> Result<()> {
     let code = crate::out::read_input(args.file.as_deref(), "the code")?;
     let (prefix, suffix) = split_at_hole(&code, args.at.as_deref())?;
-    let engine = load(&args.model, LoadOptions::default()).await?;
+    let engine = open(&args.model, LoadOptions::default()).await?;
     let params = SamplingParams { temperature: args.temperature, max_tokens: args.max_tokens, ..SamplingParams::greedy(args.max_tokens) };
-    let mut stream = engine.infill(&prefix, &suffix, &params).await?;
+    let (mut stream, _) = engine.infill(&prefix, &suffix, &params).await?;
     let mut out = std::io::stdout().lock();
     if !args.only_fill && !args.model.json {
         out.write_all(prefix.as_bytes())?;
@@ -81,6 +81,7 @@ pub async fn run(args: InfillArgs) -> Result<()> {
                 out.write_all(delta.as_bytes())?;
                 out.flush()?;
             }
+            ChatEvent::Notice { message } => eprintln!("[{message}]"),
             ChatEvent::Stopped { reason: r, text } => {
                 fill = text;
                 reason = r;
@@ -93,7 +94,7 @@ pub async fn run(args: InfillArgs) -> Result<()> {
     } else if !args.only_fill {
         out.write_all(suffix.as_bytes())?;
     }
-    if let StopReason::Error { message } = reason {
+    if let StopReason::Error { message } | StopReason::Interrupted { message } = reason {
         bail!("generation failed: {message}");
     }
     Ok(())

@@ -1,7 +1,8 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use desk_engine::{discover, Engine, LoadOptions};
+use desk_engine::{discover, Backend, Engine, LoadOptions};
 use desk_protocol::LoadStage;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,4 +49,31 @@ pub async fn load(args: &ModelArgs, options: LoadOptions) -> Result<Engine> {
         );
     }
     Ok(engine)
+}
+
+/// The model to talk to: a server's with `--remote`, else a local GGUF loaded here.
+pub async fn open(args: &ModelArgs, options: LoadOptions) -> Result<Arc<dyn Backend>> {
+    let Some(url) = &args.remote else {
+        return Ok(Arc::new(load(args, options).await?));
+    };
+    if args.model.is_some() {
+        anyhow::bail!("--model and --remote both name a model; give one (--remote-vocab names a GGUF for the server's vocabulary)");
+    }
+    let mut config = desk_remote::RemoteConfig::new(url.clone());
+    config.key = std::env::var("DESK_REMOTE_KEY").ok().filter(|k| !k.trim().is_empty());
+    config.model = args.remote_model.clone();
+    config.vocab = args.remote_vocab.clone();
+    config.stall = Duration::from_secs(args.remote_timeout.max(1));
+    let remote = desk_remote::Remote::connect(config, &mut |m| eprintln!("[{m}]")).await?;
+    if !args.json {
+        if let Some(w) = &remote.warning {
+            eprintln!("warning: {w}");
+        }
+        let how = match remote.remote().and_then(|r| r.note) {
+            None => "prompts sent as this app's exact token ids".to_string(),
+            Some(note) => format!("note: {note}"),
+        };
+        eprintln!("connected to {url}: model {} (context {}; {how})", remote.model(), remote.context_limit());
+    }
+    Ok(Arc::new(remote))
 }

@@ -3,13 +3,13 @@
 
 use std::pin::Pin;
 
-use desk_protocol::{ChatEvent, Conversation, ModelFacts, OverflowPolicy, Prefill, SamplingParams};
+use desk_protocol::{ChatEvent, Conversation, ModelFacts, OverflowPolicy, Prefill, RemoteInfo, SamplingParams, StopReason, Usage};
 use futures::future::BoxFuture;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::stream::{CancelHandle, ReplyStream};
+use crate::stream::{CancelHandle, Reply, ReplyStream};
 
 pub type EventStream = Pin<Box<dyn Stream<Item = ChatEvent> + Send>>;
 pub type ProgressFn = Box<dyn FnMut(Prefill) + Send>;
@@ -29,6 +29,10 @@ pub trait Backend: Send + Sync {
     fn load_ms(&self) -> u64;
     fn stats(&self) -> BackendStats {
         BackendStats::default()
+    }
+    /// Where the model runs when it is not in this process.
+    fn remote(&self) -> Option<RemoteInfo> {
+        None
     }
     fn stream<'a>(
         &'a self,
@@ -55,6 +59,25 @@ pub trait Backend: Send + Sync {
         suffix: &'a str,
         params: &'a SamplingParams,
     ) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
+}
+
+/// Drain a reply, calling `on_text` for each delta (and `on_notice` for notices).
+pub async fn collect_reply(mut stream: EventStream, mut on_text: impl FnMut(&str), mut on_notice: impl FnMut(&str)) -> Reply {
+    let mut usage = Usage::default();
+    let mut text = String::new();
+    while let Some(event) = stream.next().await {
+        match event {
+            ChatEvent::Text { delta } => {
+                text.push_str(&delta);
+                on_text(&delta)
+            }
+            ChatEvent::Notice { message } => on_notice(&message),
+            ChatEvent::Usage(u) => usage = u,
+            ChatEvent::Stopped { reason, text } => return Reply { text, reason, usage },
+            ChatEvent::Started { .. } => {}
+        }
+    }
+    Reply { text, reason: StopReason::Error { message: "the stream ended early".into() }, usage }
 }
 
 fn boxed(stream: ReplyStream) -> (EventStream, CancelHandle) {

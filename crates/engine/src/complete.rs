@@ -5,24 +5,18 @@ use desk_protocol::SamplingParams;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::prompt;
 use crate::stream::ReplyStream;
 
 impl Engine {
     /// The exact tokens for continuing `text`: the model's BOS (if it wants one) and the text.
     pub fn completion_prompt(&self, text: &str) -> Result<Vec<u32>, EngineError> {
-        prompt::continuation(text, self.bos, &|t: &str| self.encode(t))
+        self.prompter.completion_prompt(text)
     }
 
     /// Stream what comes after `text`. Never silently truncated: a text
     /// longer than the context is refused with the numbers.
     pub async fn complete(&self, text: &str, params: &SamplingParams) -> Result<ReplyStream, EngineError> {
-        let tokens = self.completion_prompt(text)?;
-        let limit = self.context_limit;
-        let reply = params.max_tokens.max(1);
-        if tokens.len() + reply > limit {
-            return Err(EngineError::ContextOverflow { needed: tokens.len() + reply, prompt: tokens.len(), reply, limit });
-        }
+        let tokens = self.prompter.completion_within(text, params, self.context_limit)?;
         self.stream_tokens(tokens, None, params).await
     }
 }

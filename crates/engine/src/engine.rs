@@ -11,10 +11,9 @@ use mistralrs::core::{
 };
 use mistralrs::ModelDType;
 
-use crate::budget::{Fitted, Fitter};
-use crate::chat_template::ChatTemplate;
+use crate::budget::Fitted;
+use crate::prompter::Prompter;
 use crate::error::EngineError;
-use crate::prompt;
 use crate::runner::Runner;
 use crate::{context, gguf, memory, vocab};
 
@@ -59,15 +58,10 @@ impl Default for LoadOptions {
 /// A loaded model, ready to answer. Cheap to share behind an `Arc`.
 pub struct Engine {
     pub(crate) runner: Runner,
-    pub(crate) facts: ModelFacts,
-    pub(crate) format: PromptFormat,
+    /// Ours, not mistralrs's: every text -> ids path goes through it (see `vocab`).
+    pub(crate) prompter: Prompter,
     pub(crate) context_limit: usize,
     pub(crate) eos: Vec<u32>,
-    /// The id a plain-text prompt starts with, when the model wants one.
-    pub(crate) bos: Option<u32>,
-    /// Ours, not mistralrs's: every text -> ids path goes through it (see `vocab`).
-    tokenizer: Arc<Tokenizer>,
-    chat: Option<ChatTemplate>,
     /// Prompts sent lately, to tell how much of a new one is already computed.
     pub(crate) recent: std::sync::Mutex<crate::warm::Recent>,
     /// The ids of the last request sent (not a prefill): what the model saw.
@@ -91,15 +85,11 @@ impl Engine {
         let mut report = |stage| progress(LoadProgress { stage, elapsed_ms: t0.elapsed().as_millis() as u64 });
         report(LoadStage::ReadingHeader);
         let header = gguf::read_header_keeping(path, vocab::ARRAYS)?;
-        let facts = gguf::facts_from_header(path, &header)?;
+        let prompter = Prompter::from_header(path, &header)?;
+        let facts = prompter.facts.clone();
         gguf::check_supported(&facts)?;
-        let tokenizer = vocab::tokenizer_from_header(path, &header)?;
-        let chat = ChatTemplate::from_header(&header, &tokenizer);
-        let bos_id = header.get_u64("tokenizer.ggml.bos_token_id").map_or(prompt::BOS, |b| b as u32);
-        let eos_id = header.get_u64("tokenizer.ggml.eos_token_id").map_or(prompt::EOS, |e| e as u32);
-        let sentinel = vocab::prefill_sentinel(&tokenizer, header.get_str("tokenizer.chat_template"), &[bos_id, eos_id]);
-        // Llama-family files omit the flag and want BOS; files that set it to false do not.
-        let bos = header.get_bool("tokenizer.ggml.add_bos_token").unwrap_or(true).then_some(bos_id);
+        let reserved = [prompter.bos_id, prompter.eos_id];
+        let sentinel = vocab::prefill_sentinel(prompter.tokenizer(), header.get_str("tokenizer.chat_template"), &reserved);
         let model_ctx = facts.context_length.unwrap_or(4096) as usize;
         let wanted_ctx = options.context_len.unwrap_or(model_ctx).max(16);
         context::check(&facts, wanted_ctx)?;
@@ -128,13 +118,9 @@ impl Engine {
         report(LoadStage::Ready);
         Ok(Engine {
             runner,
-            format: facts.format,
+            prompter,
             context_limit: wanted_ctx.min(max_seq_len),
-            facts,
             eos,
-            bos,
-            tokenizer: Arc::new(tokenizer),
-            chat,
             recent: Default::default(),
             last_prompt: Default::default(),
             sentinel,
@@ -144,10 +130,10 @@ impl Engine {
     }
 
     pub fn facts(&self) -> &ModelFacts {
-        &self.facts
+        &self.prompter.facts
     }
     pub fn format(&self) -> PromptFormat {
-        self.format
+        self.prompter.format
     }
     pub fn context_limit(&self) -> usize {
         self.context_limit
@@ -170,26 +156,20 @@ impl Engine {
 
     /// Plain-text tokens, special-token strings encoded as text.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, EngineError> {
-        Ok(self.tokenizer.encode(text))
-    }
-
-    /// Like [`encode`](Self::encode) without SentencePiece's implicit leading
-    /// space: Meta's `encode_infill`, for the text after a hole.
-    pub fn encode_infill(&self, text: &str) -> Result<Vec<u32>, EngineError> {
-        Ok(self.tokenizer.encode_infill(text))
+        Ok(self.prompter.encode(text))
     }
 
     pub fn tokenizer(&self) -> &Arc<Tokenizer> {
-        &self.tokenizer
+        self.prompter.tokenizer()
+    }
+
+    pub fn prompter(&self) -> &Prompter {
+        &self.prompter
     }
 
     /// The exact token ids the model will see for `conv`, before any overflow policy.
     pub async fn prompt_tokens(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
-        match self.format {
-            PromptFormat::CodeLlamaInstruct => prompt::code_llama_instruct(conv, &|t: &str| self.encode(t)),
-            PromptFormat::Completion => prompt::completion(conv, self.bos, &|t: &str| self.encode(t)),
-            PromptFormat::ChatTemplate => self.apply_chat_template(conv).await,
-        }
+        self.prompter.prompt_tokens(conv)
     }
 
     /// Build the prompt and apply the overflow policy, leaving room for the reply.
@@ -199,21 +179,7 @@ impl Engine {
         params: &SamplingParams,
         policy: OverflowPolicy,
     ) -> Result<Fitted, EngineError> {
-        let reserve = params.max_tokens.clamp(1, (self.context_limit / 4).max(1));
-        let mut fitter = Fitter::new(conv, policy, self.context_limit, reserve);
-        while let Some(candidate) = fitter.candidate() {
-            let tokens = self.prompt_tokens(candidate).await?;
-            if let Some(done) = fitter.offer(tokens)? {
-                return Ok(done);
-            }
-        }
-        Err(EngineError::NoQuestion)
-    }
-
-    async fn apply_chat_template(&self, conv: &Conversation) -> Result<Vec<u32>, EngineError> {
-        prompt::validate(conv)?;
-        let chat = self.chat.as_ref().ok_or_else(|| EngineError::Tokenize("the model has no chat template".into()))?;
-        chat.encode(conv, &self.tokenizer)
+        self.prompter.fit_prompt(conv, params, policy, self.context_limit)
     }
 
     pub(crate) async fn send(&self, request: Request) -> Result<(), EngineError> {

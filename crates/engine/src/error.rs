@@ -31,6 +31,9 @@ pub enum EngineError {
     Tokenize(String),
     #[error("generation failed: {0}")]
     Generation(String),
+    /// A remote server could not be used; the message names the server and what to do.
+    #[error("{0}")]
+    Remote(String),
     #[error("no GGUF model found in {0}; run the setup script or pass --model PATH")]
     NoModel(String),
 }

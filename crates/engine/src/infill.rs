@@ -47,17 +47,12 @@ pub fn infill_tokens(
 impl Engine {
     /// Stream the code that belongs between `prefix` and `suffix`.
     pub async fn infill(&self, prefix: &str, suffix: &str, params: &SamplingParams) -> Result<ReplyStream, EngineError> {
-        supports_infill(&self.facts).map_err(EngineError::NoInfill)?;
-        let tokens = self.infill_prompt(prefix, suffix)?;
-        let limit = self.context_limit;
-        if tokens.len() + 1 > limit {
-            return Err(EngineError::ContextOverflow { needed: tokens.len() + 1, prompt: tokens.len(), reply: 1, limit });
-        }
+        let tokens = self.prompter.infill_within(prefix, suffix, self.context_limit)?;
         self.stream_tokens_until(tokens, None, params, &[EOT]).await
     }
 
     pub fn infill_prompt(&self, prefix: &str, suffix: &str) -> Result<Vec<u32>, EngineError> {
-        infill_tokens(prefix, suffix, |t| self.encode(t), |t| self.encode_infill(t))
+        self.prompter.infill_prompt(prefix, suffix)
     }
 }
 

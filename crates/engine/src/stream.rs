@@ -35,6 +35,10 @@ impl CancelHandle {
     pub fn is_cancelled(&self) -> bool {
         self.0.cancelled.load(Ordering::SeqCst)
     }
+    /// Wake `waker` when [`cancel`](Self::cancel) is called (for streams made outside this crate).
+    pub fn register(&self, waker: &std::task::Waker) {
+        self.0.waker.register(waker);
+    }
 }
 
 pub struct ReplyStream {
@@ -252,7 +256,7 @@ impl ReplyStream {
                 ChatEvent::Text { delta } => on_text(&delta),
                 ChatEvent::Usage(u) => usage = u,
                 ChatEvent::Stopped { reason, text } => return Reply { text, reason, usage },
-                ChatEvent::Started { .. } => {}
+                ChatEvent::Started { .. } | ChatEvent::Notice { .. } => {}
             }
         }
         Reply { text: self.text, reason: StopReason::Error { message: "the stream ended early".into() }, usage }

@@ -12,6 +12,19 @@ pub struct Prefill {
     pub total: usize,
 }
 
+/// A model served by another program (llama-server, vLLM, mistralrs-server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteInfo {
+    /// The server's base URL, as configured (`http://127.0.0.1:8080/v1`).
+    pub url: String,
+    /// The model's id on that server.
+    pub model: String,
+    /// Prompts go out as our own token ids (exact); otherwise the server
+    /// applies its chat template and `note` says so.
+    pub token_ids: bool,
+    pub note: Option<String>,
+}
+
 /// The app's local OpenAI-compatible API while it is on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalApi {

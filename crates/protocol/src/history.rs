@@ -72,6 +72,7 @@ impl ReplyEnd {
             StopReason::EndOfText => Self::Finished,
             StopReason::MaxTokens => Self::MaxTokens,
             StopReason::Cancelled => Self::Stopped,
+            StopReason::Interrupted { .. } => Self::Interrupted,
             StopReason::Error { .. } => Self::Error,
         }
     }

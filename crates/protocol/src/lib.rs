@@ -9,7 +9,7 @@ mod app;
 mod model;
 pub use app::{
     split_at_marker, CatalogEntry, CompleteRequest, FillRequest, ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds,
-    LocalApi, Prefill, PullProgress,
+    LocalApi, Prefill, PullProgress, RemoteInfo,
     FILL_MARKER,
 };
 pub use model::{CodeLlama, FitEstimate, Flavour, ModelFacts, Modes, PromptFormat};
@@ -118,6 +118,9 @@ pub enum StopReason {
     MaxTokens,
     /// The caller pressed stop.
     Cancelled,
+    /// The reply was cut off before it ended (a remote server closed the
+    /// stream or went quiet); what arrived is kept.
+    Interrupted { message: String },
     Error { message: String },
 }
 
@@ -143,6 +146,10 @@ pub enum ChatEvent {
     },
     Text {
         delta: String,
+    },
+    /// Something the person should see while waiting (a busy server being retried).
+    Notice {
+        message: String,
     },
     Usage(Usage),
     /// Always the last event; `text` is the whole reply as streamed so far.

@@ -147,6 +147,7 @@ impl ReplyWriter {
         match event {
             ChatEvent::Started { dropped, seed, .. } => self.started(dropped.as_ref(), Some(*seed)),
             ChatEvent::Text { delta } => self.push(delta),
+            ChatEvent::Notice { .. } => Ok(()),
             ChatEvent::Usage(usage) => {
                 self.usage = Some(usage.clone());
                 Ok(())
@@ -154,7 +155,7 @@ impl ReplyWriter {
             ChatEvent::Stopped { reason, text } => {
                 self.text.clone_from(text);
                 let error = match reason {
-                    StopReason::Error { message } => Some(message.clone()),
+                    StopReason::Error { message } | StopReason::Interrupted { message } => Some(message.clone()),
                     _ => None,
                 };
                 let usage = self.usage.take();
