@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use desk_engine::{collect_reply, Backend};
 use desk_protocol::{ChatEvent, Conversation, Message, OverflowPolicy, SamplingParams, StopReason};
 use desk_remote::{Remote, RemoteConfig};
-use fake::{chat_delta, chat_finish, models, usage, End, Fake, Reply, DONE};
+use fake::{bytes, chat_delta, chat_finish, models, usage, End, Fake, Reply, DONE};
 use futures::StreamExt;
 
 fn config(fake: &Fake) -> RemoteConfig {
@@ -153,7 +153,7 @@ async fn a_stream_cut_mid_reply_keeps_what_arrived_and_is_marked_interrupted() {
 
 #[tokio::test]
 async fn a_stalled_stream_times_out_keeping_what_arrived() {
-    let fake = serving(|_| Reply::Stream { content_type: "text/event-stream", chunks: vec![chat_delta("half")], gap: Duration::ZERO, end: End::Hang }).await;
+    let fake = serving(|_| Reply::Stream { content_type: "text/event-stream", chunks: bytes(vec![chat_delta("half")]), gap: Duration::ZERO, end: End::Hang }).await;
     let remote = connect(&fake).await;
     let t0 = Instant::now();
     let (reason, text) = stopped(&events(&remote).await);
@@ -197,7 +197,7 @@ async fn a_models_route_that_is_not_openais_says_so() {
 
 #[tokio::test]
 async fn stopping_a_reply_closes_the_connection_and_keeps_the_text_shown() {
-    let chunks: Vec<String> = (0..400).map(|i| chat_delta(&format!("w{i} "))).collect();
+    let chunks = bytes((0..400).map(|i| chat_delta(&format!("w{i} "))).collect());
     let fake = serving(move |_| Reply::Stream { content_type: "text/event-stream", chunks: chunks.clone(), gap: Duration::from_millis(10), end: End::Close }).await;
     let remote = connect(&fake).await;
     let (mut stream, cancel) = remote.stream(&question(), &SamplingParams::greedy(400), OverflowPolicy::Error).await.unwrap();

@@ -37,7 +37,7 @@ pub enum End {
 
 pub enum Reply {
     Status { status: u16, headers: Vec<(&'static str, String)>, body: String },
-    Stream { content_type: &'static str, chunks: Vec<String>, gap: Duration, end: End },
+    Stream { content_type: &'static str, chunks: Vec<Vec<u8>>, gap: Duration, end: End },
 }
 
 impl Reply {
@@ -45,7 +45,7 @@ impl Reply {
         Reply::Status { status, headers: vec![("Content-Type", "application/json".into())], body: body.to_string() }
     }
     pub fn sse(chunks: Vec<String>) -> Reply {
-        Reply::Stream { content_type: "text/event-stream", chunks, gap: Duration::from_millis(5), end: End::Close }
+        Reply::Stream { content_type: "text/event-stream", chunks: bytes(chunks), gap: Duration::from_millis(5), end: End::Close }
     }
 }
 
@@ -107,7 +107,7 @@ async fn serve(mut socket: TcpStream, script: Arc<Script>, reqs: Arc<Mutex<Vec<R
             }
             for chunk in chunks {
                 tokio::time::sleep(gap).await;
-                if socket.write_all(chunk.as_bytes()).await.is_err() || socket.flush().await.is_err() {
+                if socket.write_all(&chunk).await.is_err() || socket.flush().await.is_err() {
                     left.store(true, Ordering::SeqCst);
                     return;
                 }
@@ -186,3 +186,7 @@ pub fn usage(prompt: usize, completion: usize) -> String {
     format!("data: {}\n\n", serde_json::json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}))
 }
 pub const DONE: &str = "data: [DONE]\n\n";
+
+pub fn bytes(chunks: Vec<String>) -> Vec<Vec<u8>> {
+    chunks.into_iter().map(String::into_bytes).collect()
+}
