@@ -122,7 +122,8 @@ impl Remote {
                 ..ModelFacts::default()
             },
         };
-        facts.file_name = chosen.id.clone();
+        // llama-server's id is the path it was started with: the history keeps the file's name.
+        facts.file_name = base_name(&chosen.id).to_string();
         facts.path = http.address.api.as_str().trim_end_matches('/').to_string();
         let context_limit = context.or(facts.context_length.map(|c| c as usize)).unwrap_or(4096).max(16);
         Ok(Remote { http: Arc::new(http), model: chosen.id, prompter, facts, context_limit, note, warning, stall: config.stall })
