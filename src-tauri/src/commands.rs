@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use desk_protocol::{
     CatalogEntry, CompleteRequest, Conversation, ConversationId, ConversationSummary, FillRequest, FitEstimate, LoadProgress, LocalApi, ModelEntry, ModelFacts, ModelStatus,
-    OpenedConversation, Prefill, PullProgress, ReplyUpdate, SearchResults, SendRequest,
+    OpenedConversation, Prefill, PullProgress, RemoteRequest, RemoteSettings, ReplyUpdate, SearchResults, SendRequest,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -17,6 +17,24 @@ use crate::state::AppState;
 #[tauri::command]
 pub fn list_models(state: State<'_, AppState>) -> Vec<ModelEntry> {
     state.models()
+}
+
+/// The saved remote server (never its key).
+#[tauri::command]
+pub fn remote_settings(state: State<'_, AppState>) -> RemoteSettings {
+    state.remote_settings()
+}
+
+/// "Test connection": the models the server lists.
+#[tauri::command]
+pub async fn remote_models(state: State<'_, AppState>, request: RemoteRequest) -> Result<Vec<String>, UiError> {
+    state.remote_models(request).await
+}
+
+/// Use a server's model in the window, as a loaded GGUF is used.
+#[tauri::command]
+pub async fn use_remote(state: State<'_, AppState>, request: RemoteRequest) -> Result<ModelFacts, UiError> {
+    state.use_remote(request).await
 }
 
 #[tauri::command]

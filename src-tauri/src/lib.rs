@@ -3,6 +3,7 @@
 mod api;
 pub mod backend;
 mod commands;
+mod remote;
 pub mod error;
 pub mod history;
 pub mod library;
@@ -42,6 +43,9 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::import_model,
         commands::remove_model,
         commands::model_status,
+        commands::remote_settings,
+        commands::remote_models,
+        commands::use_remote,
         commands::send,
         commands::stop,
         commands::count_tokens,

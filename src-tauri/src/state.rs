@@ -102,7 +102,7 @@ impl AppState {
         match &*self.slot.borrow() {
             Slot::NoModel => ModelStatus::NoModel,
             Slot::Loading { path } => ModelStatus::Loading { path: path.clone() },
-            Slot::Ready(b) => ModelStatus::Ready { facts: b.facts(), context_limit: b.context_limit(), load_ms: b.load_ms() },
+            Slot::Ready(b) => ModelStatus::Ready { facts: b.facts(), context_limit: b.context_limit(), load_ms: b.load_ms(), remote: b.remote() },
             Slot::Failed { path, error } => ModelStatus::Failed { path: path.clone(), error: error.clone() },
         }
     }
@@ -168,6 +168,16 @@ impl AppState {
                 Err(e.into())
             }
         }
+    }
+
+    pub(crate) fn set_loading(&self, path: &str) {
+        self.slot.send_replace(Slot::Loading { path: path.to_string() });
+    }
+    pub(crate) fn set_ready(&self, backend: Arc<dyn Backend>) {
+        self.slot.send_replace(Slot::Ready(backend));
+    }
+    pub(crate) fn set_failed(&self, path: &str, error: &str) {
+        self.slot.send_replace(Slot::Failed { path: path.to_string(), error: error.to_string() });
     }
 
     /// The loaded backend, waiting while a model is still loading.

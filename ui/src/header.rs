@@ -20,14 +20,22 @@ pub fn Header() -> impl IntoView {
             };
             view! { <span class="status loading" id="model-loading"><span class="spinner"></span>{format!("Loading model: {stage}…")}</span> }.into_any()
         }
-        ModelStatus::Ready { facts, context_limit, load_ms } => {
+        ModelStatus::Ready { facts, context_limit, load_ms, remote } => {
             let mut parts = vec![facts.file_name.clone()];
             parts.extend(facts.file_type_name.clone().filter(|q| !q.is_empty()));
             parts.push(format!("ctx {context_limit}"));
-            parts.push(format!("loaded in {:.1}s", load_ms as f64 / 1e3));
+            match &remote {
+                Some(r) => parts.push(format!("on {}", r.url)),
+                None => parts.push(format!("loaded in {:.1}s", load_ms as f64 / 1e3)),
+            }
             let text = parts.join(" · ");
             let title = text.clone();
-            view! { <span class="status ready" id="model-ready" title=title>{text}</span> }.into_any()
+            // The server's template is not this app's exact format: say so where the model is named.
+            let note = remote.as_ref().and_then(|r| r.note.clone()).map(|n| {
+                view! { <span class="badge remote-note" id="remote-note" title=n.clone()>"server's prompt format"</span> }
+            });
+            let badge = remote.map(|_| view! { <span class="badge remote" id="model-remote">"remote"</span> });
+            view! { <span class="status ready" id="model-ready" title=title>{text}{badge}{note}</span> }.into_any()
         }
         ModelStatus::Failed { error, .. } => view! { <span class="status error" id="model-error">{error}</span> }.into_any(),
     };

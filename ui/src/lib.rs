@@ -30,6 +30,8 @@ mod models;
 #[cfg(target_arch = "wasm32")]
 mod plain;
 #[cfg(target_arch = "wasm32")]
+mod remote;
+#[cfg(target_arch = "wasm32")]
 mod local_api;
 #[cfg(target_arch = "wasm32")]
 mod session;

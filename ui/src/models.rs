@@ -36,6 +36,7 @@ pub fn ModelPicker() -> impl IntoView {
             <ul class="model-list" id="model-list">{cards}</ul>
             <GetCodeLlama />
             <ImportGguf />
+            <crate::remote::RemoteServer />
         </section>
     }
 }

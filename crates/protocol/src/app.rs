@@ -25,6 +25,25 @@ pub struct RemoteInfo {
     pub note: Option<String>,
 }
 
+/// What the Remote server form shows: the saved server, never its key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteSettings {
+    pub url: String,
+    pub model: Option<String>,
+    /// A key is saved (in the data folder, readable by the user only).
+    pub has_key: bool,
+}
+
+/// Connect to (or test) a server. `key: None` keeps the saved key; `Some("")` forgets it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteRequest {
+    pub url: String,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
 /// The app's local OpenAI-compatible API while it is on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalApi {
@@ -99,7 +118,14 @@ pub fn split_at_marker(code: &str) -> Option<(&str, &str)> {
 pub enum ModelStatus {
     NoModel,
     Loading { path: String },
-    Ready { facts: ModelFacts, context_limit: usize, load_ms: u64 },
+    Ready {
+        facts: ModelFacts,
+        context_limit: usize,
+        load_ms: u64,
+        /// Set when the model runs on a server, not in this app.
+        #[serde(default)]
+        remote: Option<RemoteInfo>,
+    },
     Failed { path: String, error: String },
 }
 

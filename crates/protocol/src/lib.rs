@@ -9,7 +9,7 @@ mod app;
 mod model;
 pub use app::{
     split_at_marker, CatalogEntry, CompleteRequest, FillRequest, ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds,
-    LocalApi, Prefill, PullProgress, RemoteInfo,
+    LocalApi, Prefill, PullProgress, RemoteInfo, RemoteRequest, RemoteSettings,
     FILL_MARKER,
 };
 pub use model::{CodeLlama, FitEstimate, Flavour, ModelFacts, Modes, PromptFormat};

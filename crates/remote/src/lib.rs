@@ -11,6 +11,7 @@
 mod address;
 mod connect;
 mod http;
+pub mod saved;
 mod sse;
 mod stream;
 

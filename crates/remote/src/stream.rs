@@ -55,7 +55,7 @@ pub async fn start(job: Job) -> Result<(RemoteStream, CancelHandle), EngineError
         None => return Err(EngineError::Remote("the remote reply ended before it started".into())),
     };
     let cancel = CancelHandle::default();
-    let stream = RemoteStream { rx, first: Some(first), cancel: cancel.clone(), text: String::new(), task, done: false };
+    let stream = RemoteStream { rx, first: Some(first), cancel: cancel.clone(), text: String::new(), deltas: 0, prompt_tokens: 0, stop: None, task, done: false };
     Ok((stream, cancel))
 }
 
@@ -65,6 +65,10 @@ pub struct RemoteStream {
     cancel: CancelHandle,
     /// What was yielded: the reply a stop keeps.
     text: String,
+    deltas: usize,
+    prompt_tokens: usize,
+    /// The `Stopped` that follows the `Usage` of a stop.
+    stop: Option<ChatEvent>,
     task: tokio::task::JoinHandle<()>,
     done: bool,
 }
@@ -81,13 +85,16 @@ impl Stream for RemoteStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ChatEvent>> {
         let this = &mut *self;
         if this.done {
-            return Poll::Ready(None);
+            return Poll::Ready(this.stop.take());
         }
         if this.cancel.is_cancelled() {
             // Aborting the task drops the response, closing the connection.
             this.task.abort();
             this.done = true;
-            return Poll::Ready(Some(ChatEvent::Stopped { reason: StopReason::Cancelled, text: std::mem::take(&mut this.text) }));
+            this.stop = Some(ChatEvent::Stopped { reason: StopReason::Cancelled, text: std::mem::take(&mut this.text) });
+            // As a local stop counts: the deltas shown.
+            let usage = Usage { prompt_tokens: this.prompt_tokens, completion_tokens: this.deltas, ..Usage::default() };
+            return Poll::Ready(Some(ChatEvent::Usage(usage)));
         }
         this.cancel.register(cx.waker());
         let event = match this.first.take() {
@@ -103,7 +110,11 @@ impl Stream for RemoteStream {
             },
         };
         match &event {
-            ChatEvent::Text { delta } => this.text.push_str(delta),
+            ChatEvent::Started { prompt_tokens, .. } => this.prompt_tokens = *prompt_tokens,
+            ChatEvent::Text { delta } => {
+                this.text.push_str(delta);
+                this.deltas += 1;
+            }
             ChatEvent::Stopped { .. } => this.done = true,
             _ => {}
         }

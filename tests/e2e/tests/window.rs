@@ -13,6 +13,8 @@ mod library;
 mod local_api;
 #[path = "window/modes.rs"]
 mod modes;
+#[path = "window/remote.rs"]
+mod remote;
 
 use std::time::Duration;
 
