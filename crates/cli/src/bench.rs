@@ -30,6 +30,9 @@ pub struct BenchArgs {
 const FILLER: &str = "fn main() {\n    let numbers: Vec<u64> = (1..=100).filter(|n| n % 3 == 0).collect();\n    println!(\"sum = {}\", numbers.iter().sum::<u64>());\n}\n";
 
 pub async fn run(args: BenchArgs) -> Result<()> {
+    if args.model.remote.is_some() {
+        bail!("desk bench measures the engine in this process; --remote is for ask, chat, complete, infill, eval and serve");
+    }
     if args.prompt_tokens == 0 || args.gen_tokens == 0 {
         bail!("--prompt-tokens and --gen-tokens must be at least 1");
     }

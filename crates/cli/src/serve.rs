@@ -32,8 +32,8 @@ pub struct ServeArgs {
 
 pub async fn run(args: ServeArgs) -> Result<()> {
     let (key, key_source) = desk_api::key::resolve(args.api_key.as_deref(), &desk_engine::discover::data_dir())?;
-    let engine = crate::load::load(&args.model, LoadOptions::default()).await?;
-    let backend: Arc<dyn Backend> = Arc::new(engine);
+    // With --remote, editors reach the server through this API, prompts still built here.
+    let backend: Arc<dyn Backend> = crate::load::open(&args.model, LoadOptions::default()).await?;
     let recorder = if args.record {
         Some(Arc::new(History(Mutex::new(crate::record::open_store()?))) as Arc<dyn Recorder>)
     } else {

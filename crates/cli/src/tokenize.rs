@@ -22,6 +22,9 @@ pub struct TokenizeArgs {
 }
 
 pub fn run(args: TokenizeArgs) -> Result<()> {
+    if args.model.remote.is_some() {
+        anyhow::bail!("desk tokenize reads a local GGUF's vocabulary (--model); --remote is not used here");
+    }
     let file = args.file.as_deref().filter(|f| f.as_os_str() != "-");
     let text = crate::out::read_input(file, "the text to tokenize")?;
     let path = discover::resolve_model(args.model.model.as_deref())?;
