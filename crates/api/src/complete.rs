@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::run::{Finish, Generation, Piece};
-use crate::wire::{CompletionRequest, InfillRequest};
+use crate::wire::{CompletionRequest, InfillRequest, Prompt};
 use crate::{model_id, sse, timings_json, unix_now, usage_json, App};
 
 pub(crate) async fn completions(State(app): State<Arc<App>>, Body(mut request): Body<CompletionRequest>) -> Result<Response, ApiError> {
@@ -20,9 +20,12 @@ pub(crate) async fn completions(State(app): State<Arc<App>>, Body(mut request): 
     let stops = request.stops()?;
     let params = request.params()?;
     let backend = app.backend().await?;
-    let events = match &request.suffix {
-        Some(suffix) => backend.infill(&prompt, suffix, &params).await?,
-        None => backend.complete(&prompt, &params).await?,
+    let events = match (prompt, &request.suffix) {
+        (Prompt::Text(prompt), Some(suffix)) => backend.infill(&prompt, suffix, &params).await?,
+        (Prompt::Text(prompt), None) => backend.complete(&prompt, &params).await?,
+        (Prompt::Ids(_), Some(_)) => return Err(ApiError::BadRequest("suffix needs a text prompt".into())),
+        // Token ids go to the model as they are: the caller built the prompt.
+        (Prompt::Ids(ids), None) => backend.complete_tokens(ids, &params).await?,
     };
     let generation = Generation::new(events, stops);
     let (id, created, model) = (app.next_id("cmpl"), unix_now(), model_id(&backend.facts()));

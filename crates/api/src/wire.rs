@@ -174,9 +174,25 @@ fn content_text(content: Option<&Content>, i: usize) -> Result<String, ApiError>
     }
 }
 
+/// `/v1/completions`' prompt: text, or token ids as llama-server and vLLM take them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PromptField {
+    Ids(Vec<u32>),
+    IdLists(Vec<Vec<u32>>),
+    Text(OneOrMany),
+}
+
+/// One prompt, as the backend gets it.
+#[derive(Debug, PartialEq)]
+pub enum Prompt {
+    Text(String),
+    Ids(Vec<u32>),
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CompletionRequest {
-    pub prompt: OneOrMany,
+    pub prompt: PromptField,
     /// Set: fill in the middle between `prompt` and this (Code Llama 7B/13B).
     pub suffix: Option<String>,
     #[serde(default)]
@@ -192,15 +208,24 @@ pub struct CompletionRequest {
 }
 
 impl CompletionRequest {
-    pub fn prompt(&mut self) -> Result<String, ApiError> {
+    pub fn prompt(&mut self) -> Result<Prompt, ApiError> {
         only_one(self.n)?;
         if self.echo {
             return Err(ApiError::BadRequest("echo is not supported".into()));
         }
-        let mut prompts = std::mem::replace(&mut self.prompt, OneOrMany::Many(Vec::new())).into_vec();
-        match prompts.len() {
-            1 => Ok(prompts.remove(0)),
-            n => Err(ApiError::BadRequest(format!("one prompt per request, not {n}"))),
+        let one = |n: usize| ApiError::BadRequest(format!("one prompt per request, not {n}"));
+        match std::mem::replace(&mut self.prompt, PromptField::Ids(Vec::new())) {
+            PromptField::Ids(ids) if ids.is_empty() => Err(ApiError::BadRequest("the prompt is empty".into())),
+            PromptField::Ids(ids) => Ok(Prompt::Ids(ids)),
+            PromptField::IdLists(mut lists) if lists.len() == 1 => Ok(Prompt::Ids(lists.remove(0))),
+            PromptField::IdLists(lists) => Err(one(lists.len())),
+            PromptField::Text(texts) => {
+                let mut prompts = texts.into_vec();
+                match prompts.len() {
+                    1 => Ok(Prompt::Text(prompts.remove(0))),
+                    n => Err(one(n)),
+                }
+            }
         }
     }
 

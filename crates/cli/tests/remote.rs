@@ -182,3 +182,37 @@ async fn reqwest_health(url: &str) -> bool {
     let _ = s.read_to_end(&mut buf).await;
     buf.starts_with(b"HTTP/1.1 200")
 }
+
+/// `desk serve` is an OpenAI-compatible server too: through it, with the
+/// prompt sent as our ids, a greedy answer is the one `desk ask` gives locally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_desk_serve_the_answer_is_the_local_one_token_for_token() {
+    let data = tempfile::tempdir().unwrap();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_desk"))
+        .args(["serve", "--port", "0", "--api-key", "k-123"])
+        .current_dir(root())
+        .env("DESK_DATA_DIR", data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(serve.stdout.take().unwrap()), &mut line).unwrap();
+    let url = line.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let question = "What does `zip(*m)` do in Python?";
+    let gen = ["--temperature", "0", "--max-tokens", "24", "--no-save", "--json"];
+    let mut through = vec!["ask", "--remote", url.as_str()];
+    through.extend(gen);
+    through.push(question);
+    let remote = parse(&desk(data.path(), &through, "", &[("DESK_REMOTE_KEY", "k-123")]).await);
+    let mut here = vec!["ask"];
+    here.extend(gen);
+    here.push(question);
+    let local = parse(&desk(data.path(), &here, "", &[]).await);
+    let _ = serve.kill();
+    assert_eq!(remote["text"], local["text"]);
+    assert_eq!(remote["usage"]["prompt_tokens"], local["usage"]["prompt_tokens"]);
+    assert_eq!(remote["usage"]["completion_tokens"], local["usage"]["completion_tokens"]);
+    assert!(!local["text"].as_str().unwrap().is_empty());
+}

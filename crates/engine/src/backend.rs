@@ -52,6 +52,12 @@ pub trait Backend: Send + Sync {
     ) -> BoxFuture<'a, Result<Prefill, EngineError>>;
     /// Continue `text` (completion mode).
     fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>>;
+    /// Continue exactly `tokens` (a prompt the caller built, as OpenAI-compatible
+    /// servers accept it).
+    fn complete_tokens<'a>(&'a self, tokens: Vec<u32>, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        let _ = (tokens, params);
+        Box::pin(async { Err(EngineError::BadConversation("this model takes text prompts, not token ids".into())) })
+    }
     /// Fill the hole between `prefix` and `suffix`.
     fn infill<'a>(
         &'a self,
@@ -123,6 +129,22 @@ impl Backend for Engine {
     }
     fn complete<'a>(&'a self, text: &'a str, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
         Box::pin(async move { Ok(boxed(Engine::complete(self, text, params).await?)) })
+    }
+    fn complete_tokens<'a>(&'a self, tokens: Vec<u32>, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        Box::pin(async move {
+            let vocab = self.tokenizer().vocab_size();
+            if let Some(bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
+                return Err(EngineError::BadConversation(format!("token id {bad} is past the vocabulary ({vocab} pieces)")));
+            }
+            let (limit, reply) = (self.context_limit, params.max_tokens.max(1));
+            if tokens.is_empty() {
+                return Err(EngineError::NoQuestion);
+            }
+            if tokens.len() + reply > limit {
+                return Err(EngineError::ContextOverflow { needed: tokens.len() + reply, prompt: tokens.len(), reply, limit });
+            }
+            Ok(boxed(Engine::stream_tokens(self, tokens, None, params).await?))
+        })
     }
     fn infill<'a>(
         &'a self,

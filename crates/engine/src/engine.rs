@@ -85,9 +85,10 @@ impl Engine {
         let mut report = |stage| progress(LoadProgress { stage, elapsed_ms: t0.elapsed().as_millis() as u64 });
         report(LoadStage::ReadingHeader);
         let header = gguf::read_header_keeping(path, vocab::ARRAYS)?;
+        // An architecture we cannot run is named before its vocabulary is looked at.
+        gguf::check_supported(&gguf::facts_from_header(path, &header)?)?;
         let prompter = Prompter::from_header(path, &header)?;
         let facts = prompter.facts.clone();
-        gguf::check_supported(&facts)?;
         let reserved = [prompter.bos_id, prompter.eos_id];
         let sentinel = vocab::prefill_sentinel(prompter.tokenizer(), header.get_str("tokenizer.chat_template"), &reserved);
         let model_ctx = facts.context_length.unwrap_or(4096) as usize;

@@ -189,6 +189,13 @@ impl Backend for Remote {
         })
     }
 
+    fn complete_tokens<'a>(&'a self, tokens: Vec<u32>, params: &'a SamplingParams) -> BoxFuture<'a, Result<(EventStream, CancelHandle), EngineError>> {
+        Box::pin(async move {
+            let n = tokens.len();
+            self.run(self.job(Route::Completions, json!({ "prompt": tokens }), params, n)).await
+        })
+    }
+
     fn infill<'a>(
         &'a self,
         prefix: &'a str,
