@@ -17,6 +17,7 @@ fn config(request: &RemoteRequest, models_dirs: &[std::path::PathBuf]) -> Remote
     config.key = request.key.clone().filter(|k| !k.trim().is_empty()).or_else(|| saved::key(&dir));
     config.model = request.model.clone().filter(|m| !m.is_empty());
     config.search = models_dirs.to_vec();
+    config.ca = std::env::var_os("DESK_REMOTE_CA").map(std::path::PathBuf::from);
     if let Some(s) = std::env::var("DESK_REMOTE_STALL_S").ok().and_then(|s| s.parse().ok()) {
         config.stall = std::time::Duration::from_secs(s);
     }

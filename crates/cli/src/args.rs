@@ -33,6 +33,9 @@ pub struct ModelArgs {
     /// under the server's name: prompts then go out as exact token ids.
     #[arg(long, global = true, value_name = "FILE", requires = "remote")]
     pub remote_vocab: Option<PathBuf>,
+    /// PEM certificates to trust besides the OS's, for an https server with a private CA.
+    #[arg(long, global = true, value_name = "FILE", env = "DESK_REMOTE_CA")]
+    pub remote_ca: Option<PathBuf>,
     /// Seconds a server may stay silent mid-reply before the reply is called stalled.
     #[arg(long, global = true, default_value_t = 120, value_name = "SECS")]
     pub remote_timeout: u64,

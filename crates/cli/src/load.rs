@@ -63,6 +63,7 @@ pub async fn open(args: &ModelArgs, options: LoadOptions) -> Result<Arc<dyn Back
     config.key = std::env::var("DESK_REMOTE_KEY").ok().filter(|k| !k.trim().is_empty());
     config.model = args.remote_model.clone();
     config.vocab = args.remote_vocab.clone();
+    config.ca = args.remote_ca.clone();
     config.stall = Duration::from_secs(args.remote_timeout.max(1));
     let remote = desk_remote::Remote::connect(config, &mut |m| eprintln!("[{m}]")).await?;
     if !args.json {

@@ -32,6 +32,8 @@ pub struct RemoteConfig {
     pub connect_timeout: Duration,
     /// Retries of a busy (429/503) answer, waiting its Retry-After or 1, 2, 4, 8 s.
     pub retries: usize,
+    /// PEM certificates to trust besides the OS's, for a server with a private CA.
+    pub ca: Option<PathBuf>,
 }
 
 impl RemoteConfig {
@@ -45,6 +47,7 @@ impl RemoteConfig {
             stall: Duration::from_secs(120),
             connect_timeout: Duration::from_secs(10),
             retries: 4,
+            ca: None,
         }
     }
 }
@@ -60,7 +63,7 @@ struct Listed {
 /// The ids of the models `url` serves (the app's "Test connection").
 pub async fn list_models(config: &RemoteConfig, notice: &mut (dyn FnMut(String) + Send)) -> Result<Vec<String>, EngineError> {
     let address = Address::check(&config.url).await?;
-    let mut http = Http::new(address, config.key.clone(), config.connect_timeout)?;
+    let mut http = Http::new(address, config.key.clone(), config.connect_timeout, config.ca.as_deref())?;
     http.retries = config.retries;
     Ok(listed(&http, notice).await?.into_iter().map(|m| m.id).collect())
 }
@@ -86,7 +89,7 @@ impl Remote {
     pub async fn connect(config: RemoteConfig, notice: &mut (dyn FnMut(String) + Send)) -> Result<Remote, EngineError> {
         let address = Address::check(&config.url).await?;
         let warning = address.warning.clone();
-        let mut http = Http::new(address, config.key.clone(), config.connect_timeout)?;
+        let mut http = Http::new(address, config.key.clone(), config.connect_timeout, config.ca.as_deref())?;
         http.retries = config.retries;
         let server = http.address.shown();
         let models = listed(&http, notice).await?;

@@ -23,7 +23,8 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(address: Address, key: Option<String>, connect_timeout: Duration) -> Result<Http, EngineError> {
+    /// `ca`: PEM certificates to trust besides the OS's (a server with a private CA).
+    pub fn new(address: Address, key: Option<String>, connect_timeout: Duration, ca: Option<&std::path::Path>) -> Result<Http, EngineError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             // Nothing goes anywhere but the configured server, not even through a proxy.
@@ -43,6 +44,17 @@ impl Http {
                     if let Ok(c) = reqwest::Certificate::from_der(cert.as_ref()) {
                         builder = builder.add_root_certificate(c);
                     }
+                }
+            }
+            if let Some(path) = ca {
+                let unreadable = |why: String| EngineError::Remote(format!("cannot use the CA file {}: {why}", path.display()));
+                let pem = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unreadable(e.to_string()))?;
+                if certs.is_empty() {
+                    return Err(unreadable("it holds no PEM certificate".into()));
+                }
+                for c in certs {
+                    builder = builder.add_root_certificate(c);
                 }
             }
         }
