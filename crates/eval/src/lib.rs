@@ -22,5 +22,5 @@ pub use infill::{mask_line, program_from_infill, InfillCase};
 pub use passk::{mean_pass_at_k, pass_at_k};
 pub use problems::{load, Problem};
 pub use report::{summarise, ProblemResult, Report, RunInfo};
-pub use sandbox::{NetIsolation, Outcome, RunResult, Sandbox, SandboxConfig};
+pub use sandbox::{NetIsolation, Outcome, RunResult, Sandbox, SandboxConfig, ScriptEnd, Stream, OUTPUT_CAP};
 pub use table::render_table;

@@ -73,6 +73,9 @@ pub struct CodeBlock {
     /// The grammar's display name ("Python", "Rust"); `None` means plain text.
     pub language: Option<String>,
     pub origin: CodeOrigin,
+    /// A file name from the fence (```` ```python main.py ````): an attached file's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The code exactly as the model wrote it, for the copy button.
     pub source: String,
     /// Display lines, highlighted; line endings are not included.

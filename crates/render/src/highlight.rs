@@ -190,6 +190,7 @@ impl CodeBuilder {
         let block = CodeBlock {
             language: syntax.map(|s| s.name.clone()),
             origin,
+            label: None,
             source: String::new(),
             lines: Vec::new(),
         };

@@ -10,6 +10,7 @@
 //! HTML is shown as text; direction-override characters are shown, not obeyed; quotes and
 //! lists nest at most [`MAX_DEPTH`] deep.
 
+mod attach;
 mod highlight;
 mod html;
 mod markdown;
@@ -23,6 +24,7 @@ mod unfenced;
 
 use desk_protocol::Document;
 
+pub use attach::{attachment, AttachError, ATTACH_MAX_BYTES};
 pub use highlight::CLASS_PREFIX;
 pub use html::{to_html, to_html_page};
 pub use markdown::MAX_DEPTH;
@@ -41,6 +43,14 @@ pub enum RenderError {
 pub fn render(markdown: &str) -> Document {
     let mut renderer = StreamRenderer::new();
     renderer.push(markdown);
+    renderer.finish()
+}
+
+/// Renders a user's question: code (fenced, tagged or unfenced) detected and
+/// highlighted as in a reply, the prose shown exactly as typed, not as markdown.
+pub fn render_question(text: &str) -> Document {
+    let mut renderer = StreamRenderer::for_question();
+    renderer.push(text);
     renderer.finish()
 }
 

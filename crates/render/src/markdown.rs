@@ -44,7 +44,7 @@ impl NestedCode {
             self.entries.push(entry);
         }
         let Some(e) = self.entries.get_mut(index) else {
-            return CodeBlock { language: None, origin, source: source.to_owned(), lines: Vec::new() };
+            return CodeBlock { language: None, origin, label: None, source: source.to_owned(), lines: Vec::new() };
         };
         let mut rest = &source[e.builder.committed_len()..];
         while let Some(end) = rest.find('\n') {

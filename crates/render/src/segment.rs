@@ -44,7 +44,7 @@ pub(crate) enum Step<'a> {
 
 pub(crate) enum Opener<'a> {
     Markdown,
-    Fence { ch: u8, len: usize, syntax: Option<&'static SyntaxReference> },
+    Fence { ch: u8, len: usize, syntax: Option<&'static SyntaxReference>, label: Option<&'a str> },
     /// `rest`: what follows the tag on its line, possibly code and even the closing tag.
     Tag { close: &'static str, syntax: Option<&'static SyntaxReference>, rest: &'a str },
     Unfenced { syntax: Option<&'static SyntaxReference> },
@@ -111,9 +111,22 @@ pub(crate) fn prev_of(line: &str) -> Prev {
 
 fn code_opener(line: &str) -> Option<Opener<'_>> {
     if let Some((ch, len, info)) = fence_open(line) {
-        return Some(Opener::Fence { ch, len, syntax: syntax::for_info(info) });
+        return Some(Opener::Fence { ch, len, syntax: syntax::for_info(info), label: fence_label(info) });
     }
     tag_open(line).map(|(close, syntax, rest)| Opener::Tag { close, syntax, rest })
+}
+
+/// The file name after the language in a fence's info string (```` ```python main.py ````,
+/// or `title="main.py"`): shown above the block, never used as a path.
+fn fence_label(info: &str) -> Option<&str> {
+    let rest = info.split_whitespace().skip(1);
+    let word = rest
+        .map(|w| w.strip_prefix("title=").unwrap_or(w).trim_matches('"'))
+        .find(|w| !w.is_empty())?;
+    let plausible = word.len() <= 120
+        && word.contains('.')
+        && word.chars().all(|c| c.is_alphanumeric() || "._-/+@".contains(c));
+    plausible.then_some(word)
 }
 
 /// Only unindented fences are taken out here; indented ones may belong to a list item and

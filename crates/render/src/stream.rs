@@ -35,6 +35,47 @@ struct State {
     /// The markdown range that `blocks[closed..]` is exactly the render of, if any, so the
     /// segment is not rendered again when it closes.
     tail_render: Option<(usize, usize)>,
+    prose: Prose,
+}
+
+/// How the text between code blocks is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prose {
+    /// A reply: CommonMark.
+    Markdown,
+    /// A question as the user typed it: `*args` and `# comment` are not formatting.
+    Plain,
+}
+
+fn prose_blocks(prose: Prose, text: &str, nested: &mut NestedCode, finished: bool) -> Vec<Block> {
+    match prose {
+        Prose::Markdown => markdown::render(text, nested, finished),
+        Prose::Plain => plain_paragraphs(text),
+    }
+}
+
+/// Paragraphs split at blank lines, each one text run with its line breaks
+/// kept (the UI shows it with `white-space: pre-wrap`).
+fn plain_paragraphs(text: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut para = String::new();
+    let mut flush = |para: &mut String| {
+        let body = para.trim_end_matches(['\n', '\r']);
+        if !body.trim().is_empty() {
+            let inline = desk_protocol::Inline::Text { text: body.to_owned(), marks: desk_protocol::Marks::default() };
+            blocks.push(Block::Paragraph { inlines: vec![inline] });
+        }
+        para.clear();
+    };
+    for line in text.split_inclusive('\n') {
+        if is_blank(line) {
+            flush(&mut para);
+        } else {
+            para.push_str(line);
+        }
+    }
+    flush(&mut para);
+    blocks
 }
 
 enum Open {
@@ -51,6 +92,16 @@ impl Default for StreamRenderer {
 
 impl StreamRenderer {
     pub fn new() -> Self {
+        Self::with_prose(Prose::Markdown)
+    }
+
+    /// For a user's question: code is detected and highlighted as in a reply,
+    /// the rest is shown exactly as typed.
+    pub fn for_question() -> Self {
+        Self::with_prose(Prose::Plain)
+    }
+
+    fn with_prose(prose: Prose) -> Self {
         let state = State {
             scanned: 0,
             blocks: Vec::new(),
@@ -59,6 +110,7 @@ impl StreamRenderer {
             changed_from: 0,
             nested: NestedCode::default(),
             tail_render: None,
+            prose,
         };
         Self { text: String::new(), state }
     }
@@ -193,7 +245,7 @@ impl State {
 
     fn close_markdown(&mut self, text: &str, start: usize, end: usize) {
         if self.tail_render != Some((start, end)) {
-            let blocks = markdown::render(&text[start..end], &mut self.nested, true);
+            let blocks = prose_blocks(self.prose, &text[start..end], &mut self.nested, true);
             self.replace_tail(self.closed, blocks);
         }
         self.closed = self.blocks.len();
@@ -209,8 +261,11 @@ impl State {
             Opener::Markdown => {
                 self.open = Open::Markdown { start, prev: prev_of(line), has_content: !is_blank(line) };
             }
-            Opener::Fence { ch, len, syntax } => {
+            Opener::Fence { ch, len, syntax, label } => {
                 self.open_code(CodeKind::Fence { ch, len }, syntax, true, CodeOrigin::Fenced);
+                if let Some(Block::Code(block)) = self.blocks.get_mut(self.closed) {
+                    block.label = label.map(str::to_owned);
+                }
             }
             Opener::Tag { close, syntax, rest } => {
                 self.open_code(CodeKind::Tag { close }, syntax, false, CodeOrigin::Tagged);
@@ -248,12 +303,12 @@ impl State {
                 let start = *start;
                 let step = if partial.is_empty() { Step::Continue } else { segment::markdown_step(partial, *prev, *has_content) };
                 if let Step::Open(opener) = step {
-                    let mut blocks = markdown::render(&text[start..self.scanned], &mut self.nested, true);
-                    blocks.extend(tentative(opener, partial, finished));
+                    let mut blocks = prose_blocks(self.prose, &text[start..self.scanned], &mut self.nested, true);
+                    blocks.extend(tentative(self.prose, opener, partial, finished));
                     self.replace_tail(self.closed, blocks);
                     self.tail_render = None;
                 } else {
-                    let blocks = markdown::render(&text[start..], &mut self.nested, finished);
+                    let blocks = prose_blocks(self.prose, &text[start..], &mut self.nested, finished);
                     self.replace_tail(self.closed, blocks);
                     self.tail_render = Some((start, text.len()));
                 }
@@ -264,7 +319,7 @@ impl State {
                     Step::Hold => ("", Vec::new()),
                     Step::Continue => (&text[held_from.unwrap_or(self.scanned)..], Vec::new()),
                     Step::Close { code } => (code, Vec::new()),
-                    Step::Open(opener) => ("", tentative(opener, partial, finished)),
+                    Step::Open(opener) => ("", tentative(self.prose, opener, partial, finished)),
                 };
                 let closed = self.closed;
                 if let Some(Block::Code(block)) = self.blocks.get_mut(closed) {
@@ -278,11 +333,15 @@ impl State {
 }
 
 /// The blocks an unfinished last line opens, built as `open_with` would build them.
-fn tentative(opener: Opener<'_>, line: &str, finished: bool) -> Vec<Block> {
+fn tentative(prose: Prose, opener: Opener<'_>, line: &str, finished: bool) -> Vec<Block> {
     let code = |syntax, guess, origin| CodeBuilder::new(syntax, guess, origin);
     match opener {
-        Opener::Markdown => markdown::render(line, &mut NestedCode::default(), finished),
-        Opener::Fence { syntax, .. } => vec![Block::Code(code(syntax, true, CodeOrigin::Fenced).1)],
+        Opener::Markdown => prose_blocks(prose, line, &mut NestedCode::default(), finished),
+        Opener::Fence { syntax, label, .. } => {
+            let mut block = code(syntax, true, CodeOrigin::Fenced).1;
+            block.label = label.map(str::to_owned);
+            vec![Block::Code(block)]
+        }
         Opener::Tag { close, syntax, rest } => {
             let (mut builder, mut block) = code(syntax, false, CodeOrigin::Tagged);
             if !is_blank(rest) {

@@ -5,6 +5,7 @@
 mod outcome;
 mod probe;
 mod process;
+mod script;
 
 use std::fs::File;
 use std::hash::{BuildHasher, RandomState};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 pub use outcome::Outcome;
+pub use script::{ScriptEnd, Stream, OUTPUT_CAP};
 use process::Limits;
 
 const GUARD: &str = include_str!("guard.py");

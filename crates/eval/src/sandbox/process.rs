@@ -111,7 +111,7 @@ pub(crate) fn wait_with_timeout(mut child: Child, timeout: Duration) -> io::Resu
 }
 
 /// Whether `pid` has exited, without reaping it.
-fn has_exited(pid: u32) -> io::Result<bool> {
+pub(crate) fn has_exited(pid: u32) -> io::Result<bool> {
     loop {
         // SAFETY: an all-zero siginfo_t is valid; waitid fills it in.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -129,7 +129,7 @@ fn has_exited(pid: u32) -> io::Result<bool> {
     }
 }
 
-fn kill_group(pgid: u32) {
+pub(crate) fn kill_group(pgid: u32) {
     // ESRCH (the group is already gone) is the common, harmless outcome.
     // SAFETY: kill has no memory-safety preconditions.
     unsafe {
