@@ -26,6 +26,18 @@ fn main() {
         "history_list",
         "history_open",
         "history_search",
+        "history_rename",
+        "history_delete",
+        "history_export",
+        "history_import",
+        "history_documents",
+        "history_notice",
+        "render_question",
+        "attach_file",
+        "run_settings",
+        "set_run_code",
+        "run_code",
+        "stop_code",
     ]);
     let attributes = tauri_build::Attributes::new().config_path("../tauri.conf.json").app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

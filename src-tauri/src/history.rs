@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use desk_protocol::{ConversationSummary, Message, OpenedConversation, Role, SendRequest, StoredIds};
+use desk_protocol::{ConversationId, ConversationSummary, Document, ExportFormat, Message, MessageId, OpenedConversation, Role, SendRequest, StoreNotice, StoredIds};
 use desk_store::{NewConversation, ReplyWriter, Store};
 
 use crate::error::UiError;
@@ -12,6 +12,8 @@ use crate::error::UiError;
 pub struct History {
     // `Store` is Send but not Sync; replies stream through their own writer connections.
     store: Mutex<Store>,
+    /// The database was unreadable at start and moved aside: the window says so.
+    pub notice: Option<StoreNotice>,
 }
 
 fn store_err(e: desk_store::StoreError) -> UiError {
@@ -26,7 +28,8 @@ impl History {
         if let Some(moved) = &report.moved_aside {
             eprintln!("history: the old database was unreadable ({}) and was moved to {}", moved.reason, moved.to.display());
         }
-        Ok(Self { store: Mutex::new(store) })
+        let notice = report.moved_aside.map(|m| StoreNotice { moved_to: m.to.display().to_string(), reason: m.reason });
+        Ok(Self { store: Mutex::new(store), notice })
     }
 
     fn with<T>(&self, f: impl FnOnce(&Store) -> Result<T, desk_store::StoreError>) -> Result<T, UiError> {
@@ -56,9 +59,61 @@ impl History {
             .branch
             .iter()
             .enumerate()
-            .map(|(i, b)| (i >= first_rendered && b.message.role == Role::Assistant).then(|| desk_render::render(&b.message.content)))
+            .map(|(i, b)| (i >= first_rendered).then(|| document(b.message.role, &b.message.content)))
             .collect();
         Ok(OpenedConversation { view, documents })
+    }
+
+    /// The rendered documents of `messages` (a page of earlier messages the
+    /// window shows when asked), in the order given.
+    pub fn documents(&self, id: ConversationId, messages: &[MessageId]) -> Result<Vec<Document>, UiError> {
+        let stored = self.with(|s| s.messages(id))?;
+        messages
+            .iter()
+            .map(|m| {
+                let msg = stored.iter().find(|x| x.id == *m).ok_or_else(|| UiError::Other(format!("message {m} is not in conversation {id}")))?;
+                Ok(document(msg.role, &msg.content))
+            })
+            .collect()
+    }
+
+    pub fn rename(&self, id: ConversationId, title: &str) -> Result<String, UiError> {
+        self.with(|s| {
+            s.rename(id, title)?;
+            Ok(s.meta(id)?.title)
+        })
+    }
+
+    /// Deleted for good: the store scrubs the text from its files.
+    pub fn delete(&self, id: ConversationId) -> Result<(), UiError> {
+        self.with(|s| s.delete(id)).map(|_| ())
+    }
+
+    /// Writes the export of `ids` (all when `None`) to `out`; how many it held.
+    pub fn export(&self, ids: Option<&[ConversationId]>, format: ExportFormat, out: &mut dyn std::io::Write) -> Result<usize, UiError> {
+        self.with(|s| {
+            let n = match ids {
+                Some(ids) => {
+                    // Checked first, so a stale id writes no file.
+                    for id in ids {
+                        s.meta(*id)?;
+                    }
+                    ids.len()
+                }
+                None => s.count()? as usize,
+            };
+            match format {
+                ExportFormat::Markdown => s.export_markdown(ids, out)?,
+                ExportFormat::Json => s.export_json(ids, out)?,
+                ExportFormat::Html => s.export_html(ids, out)?,
+            }
+            Ok(n)
+        })
+    }
+
+    /// Imports a JSON export, all or nothing; the new conversations' ids.
+    pub fn import(&self, json: &str) -> Result<Vec<ConversationId>, UiError> {
+        self.with(|s| s.import_json(&mut json.as_bytes()))
     }
 
     /// File the question (unless already stored) and open a writer for the reply.
@@ -83,5 +138,14 @@ impl History {
             let ids = StoredIds { conversation, question, answer: writer.id() };
             Ok(Some((ids, writer)))
         })
+    }
+}
+
+/// A message as the window shows it: a reply as markdown, a question as typed
+/// with its code highlighted.
+pub fn document(role: Role, content: &str) -> Document {
+    match role {
+        Role::Assistant => desk_render::render(content),
+        Role::User => desk_render::render_question(content),
     }
 }

@@ -3,12 +3,15 @@
 mod api;
 pub mod backend;
 mod commands;
+mod daily;
+mod exports;
 mod remote;
 pub mod error;
 pub mod history;
 pub mod library;
 pub mod render;
 pub mod reply;
+mod runner;
 pub mod state;
 
 use tauri::Runtime;
@@ -57,5 +60,17 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         commands::history_list,
         commands::history_open,
         commands::history_search,
+        daily::history_rename,
+        daily::history_delete,
+        daily::history_export,
+        daily::history_import,
+        daily::history_documents,
+        daily::history_notice,
+        daily::render_question,
+        daily::attach_file,
+        daily::run_settings,
+        daily::set_run_code,
+        daily::run_code,
+        daily::stop_code,
     ])
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     activations: Mutex<Activations>,
     /// The local API server while the switch is on, and what the UI shows of it.
     pub(crate) local_api: tokio::sync::Mutex<Option<(desk_api::Server, desk_protocol::LocalApi)>>,
+    /// Runs a reply's code block in the sandbox (Settings → Run code).
+    pub runner: Arc<crate::runner::Runner>,
 }
 
 /// A view of the model slot that outlives a command: the local API's source.
@@ -86,6 +88,7 @@ impl AppState {
             prefill_lane: tokio::sync::Mutex::new(()),
             activations: Mutex::new(Activations::Auto),
             local_api: tokio::sync::Mutex::new(None),
+            runner: Arc::default(),
         }
     }
 

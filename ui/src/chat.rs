@@ -3,10 +3,10 @@
 use desk_protocol::Role;
 use leptos::prelude::*;
 
-use crate::app::Ctx;
+use crate::state::Ctx;
 use crate::doc::DocView;
 use crate::ipc::invoke;
-use crate::session::{regenerate, start_reply, Session, SessionData};
+use crate::session::{regenerate, start_reply, Session};
 
 /// A chat longer than `LONG` messages opens showing its last `TAIL`: building
 /// a thousand messages' DOM at once takes seconds in WebKitGTK.
@@ -25,6 +25,7 @@ pub fn Messages() -> impl IntoView {
     // Rebuilt only when the chat changes or gets its first message: reading the
     // session data here directly would re-create every message per streamed token.
     let shown = Memo::new(move |_| ctx.session().map(|s| (s.id, s.data.with(|d| d.tree.is_empty()))));
+    let scroller = NodeRef::<leptos::html::Section>::new();
     let body = move || {
         let Some((_, empty)) = shown.get() else { return view! { <div></div> }.into_any() };
         let Some(session) = ctx.session_untracked() else { return view! { <div></div> }.into_any() };
@@ -48,10 +49,11 @@ pub fn Messages() -> impl IntoView {
         }
         let path_data = data.clone();
         let path = Memo::new(move |_| path_data.with(|d| d.tree.path()));
-        let expanded = RwSignal::new(false);
+        // How many of the last messages are shown; a long chat grows by a page at a time.
+        let shown_n = RwSignal::new(TAIL);
         let hidden = move || {
             let n = path.with(Vec::len);
-            if expanded.get() || n <= LONG { 0 } else { n - TAIL }
+            if n <= LONG { 0 } else { n.saturating_sub(shown_n.get()) }
         };
         let visible = move || {
             let skip = hidden();
@@ -60,36 +62,51 @@ pub fn Messages() -> impl IntoView {
         let s2 = session.clone();
         let show_earlier = move |_| {
             let data = s2.data.clone();
-            let stored = data.with_untracked(|d| d.partial.then_some(d.stored_conv).flatten());
-            match stored {
-                // Only the tail was rendered: fetch every reply's document first.
-                Some(id) if !ctx.busy.get_untracked() => leptos::task::spawn_local(async move {
+            let skip = hidden();
+            let from = skip.saturating_sub(TAIL);
+            // Only this page's documents are fetched: the text of every
+            // message is already here, and the rest stays as it is.
+            let (conv, missing) = data.with_untracked(|d| {
+                let page = path.with_untracked(|p| p[from..skip].to_vec());
+                let missing: Vec<(usize, desk_protocol::MessageId)> =
+                    page.into_iter().filter(|n| !d.docs.contains_key(n)).filter_map(|n| d.stored.get(&n).map(|m| (n, *m))).collect();
+                (d.stored_conv, missing)
+            });
+            let grow = move || keep_scroll(scroller, move || shown_n.update(|n| *n += TAIL));
+            match conv {
+                Some(id) if !missing.is_empty() => leptos::task::spawn_local(async move {
                     #[derive(serde::Serialize)]
                     struct Args {
                         id: desk_protocol::ConversationId,
+                        messages: Vec<desk_protocol::MessageId>,
                     }
-                    match invoke::<desk_protocol::OpenedConversation>("history_open", &Args { id }, &[]).await {
-                        Ok(opened) => {
-                            data.set(SessionData::from_stored(opened));
-                            expanded.set(true);
+                    let messages = missing.iter().map(|(_, m)| *m).collect();
+                    match invoke::<Vec<desk_protocol::Document>>("history_documents", &Args { id, messages }, &[]).await {
+                        Ok(docs) => {
+                            data.update(|d| {
+                                for ((node, _), doc) in missing.into_iter().zip(docs) {
+                                    d.insert_doc(node, doc);
+                                }
+                            });
+                            grow();
                         }
                         Err(e) => leptos::logging::warn!("cannot open the earlier messages: {e}"),
                     }
                 }),
-                _ => expanded.set(true),
+                _ => grow(),
             }
         };
         view! {
             <div class="messages" id="messages">
                 <Show when=move || { hidden() > 0 }>
-                    <button class="earlier" on:click=show_earlier.clone()>{move || format!("Show {} earlier messages", hidden())}</button>
+                    <button class="earlier" on:click=show_earlier.clone()>{move || format!("Show earlier messages ({} more)", hidden())}</button>
                 </Show>
                 <For each=visible key=|id| *id children=move |id| view! { <MessageView session=session.clone() id=id /> } />
             </div>
         }
         .into_any()
     };
-    view! { <section class="scroll">{body}</section> }
+    view! { <section class="scroll" node_ref=scroller>{body}</section> }
 }
 
 #[component]
@@ -123,6 +140,8 @@ fn MessageView(session: Session, id: usize) -> impl IntoView {
         })
     };
     if role == Role::User {
+        let dq = data.clone();
+        let question_doc = Memo::new(move |_| dq.with(|d| d.docs.get(&id).cloned()));
         let editing = RwSignal::new(false);
         let draft = RwSignal::new(String::new());
         let s = session.clone();
@@ -141,7 +160,7 @@ fn MessageView(session: Session, id: usize) -> impl IntoView {
             <div class="msg user">
                 <Show
                     when=move || editing.get()
-                    fallback=move || view! { <Bubble content=content /> }
+                    fallback=move || view! { <Bubble content=content doc=question_doc /> }
                 >
                     <textarea class="edit" prop:value=move || draft.get() on:input=move |e| draft.set(event_target_value(&e))></textarea>
                     <div class="edit-actions">
@@ -201,6 +220,20 @@ fn MessageView(session: Session, id: usize) -> impl IntoView {
     }
 }
 
+/// Runs `change` (which adds content above the view) and then scrolls by
+/// the height it added, so what the user was reading stays where it was.
+fn keep_scroll(scroller: NodeRef<leptos::html::Section>, change: impl FnOnce() + 'static) {
+    let Some(el) = scroller.get_untracked() else {
+        change();
+        return;
+    };
+    let (height, top) = (el.scroll_height(), el.scroll_top());
+    change();
+    request_animation_frame(move || {
+        el.set_scroll_top(top + el.scroll_height() - height);
+    });
+}
+
 pub fn send_text(ctx: Ctx, text: String) {
     if text.trim().is_empty() || ctx.busy.get_untracked() {
         return;
@@ -218,10 +251,11 @@ pub fn send_text(ctx: Ctx, text: String) {
 const COLLAPSE_LINES: usize = 40;
 
 #[component]
-fn Bubble(content: Memo<String>) -> impl IntoView {
+fn Bubble(content: Memo<String>, doc: Memo<Option<crate::session::Doc>>) -> impl IntoView {
     let expanded = RwSignal::new(false);
     let size = Memo::new(move |_| content.with(|c| (c.lines().count(), c.len())));
-    let long = move || size.get().0 > COLLAPSE_LINES;
+    // A rendered question collapses its long code blocks instead.
+    let long = move || size.get().0 > COLLAPSE_LINES && doc.with(Option::is_none);
     let toggle = move || {
         long().then(|| {
             let (lines, len) = size.get();
@@ -235,8 +269,14 @@ fn Bubble(content: Memo<String>) -> impl IntoView {
             view! { <button class="expand" on:click=move |_| expanded.update(|e| *e = !*e)>{label}</button> }
         })
     };
+    // The question's own render (code highlighted) once the shell sent it;
+    // its text until then. Either way the text sent is `content`, untouched.
+    let body = move || match doc.get() {
+        Some(d) => view! { <DocView doc=Signal::derive(move || d.clone()) kind=crate::doc::DocKind::Question /> }.into_any(),
+        None => view! { <span class="plain">{move || content.get()}</span> }.into_any(),
+    };
     view! {
-        <div class="bubble" class:collapsed=move || long() && !expanded.get()>{move || content.get()}</div>
+        <div class="bubble" class:rendered=move || doc.with(Option::is_some) class:collapsed=move || long() && !expanded.get()>{body}</div>
         {toggle}
     }
 }

@@ -5,7 +5,7 @@ use desk_protocol::CompleteRequest;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
-use crate::app::Ctx;
+use crate::state::Ctx;
 use crate::ipc::copy_text;
 use crate::plain::{self, Run};
 

@@ -5,8 +5,9 @@ use desk_protocol::{Conversation, Message, ModelStatus, Prefill};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::Ctx;
+use crate::attach::{add_files, compose, Attachments};
 use crate::chat::send_text;
+use crate::state::Ctx;
 use crate::ipc::{invoke, Channel};
 
 /// Counting waits for a pause in typing: a pasted file is tokenized once, not per key.
@@ -21,10 +22,17 @@ pub fn Composer() -> impl IntoView {
     let tokens = RwSignal::new(None::<usize>);
     let typed = RwSignal::new(0u64);
     let prefill = RwSignal::new(None::<Prefill>);
+    let attachments = RwSignal::new(Vec::<desk_protocol::Attachment>::new());
+    let attach_error = RwSignal::new(None::<String>);
+    let dragging = RwSignal::new(false);
+    // What Send sends: the attached files' blocks, then the typed text.
+    let draft = move || attachments.with_untracked(|a| compose(a, &text.get_untracked()));
     let send = move || {
-        let t = text.get_untracked();
+        let t = draft();
         if !t.trim().is_empty() && !ctx.busy.get_untracked() {
             text.set(String::new());
+            attachments.set(Vec::new());
+            attach_error.set(None);
             // A count still pending for the sent text must not come back for the empty composer.
             typed.update(|n| *n += 1);
             tokens.set(None);
@@ -32,9 +40,8 @@ pub fn Composer() -> impl IntoView {
             send_text(ctx, t);
         }
     };
-    let on_input = move |value: String| {
-        let empty = value.trim().is_empty();
-        text.set(value);
+    let recount = move || {
+        let empty = draft().trim().is_empty();
         let seq = typed.get_untracked() + 1;
         typed.set(seq);
         if empty {
@@ -45,7 +52,7 @@ pub fn Composer() -> impl IntoView {
         set_timeout(
             move || {
                 if typed.get_untracked() == seq {
-                    count_prompt(ctx, text.get_untracked(), move |n| {
+                    count_prompt(ctx, draft(), move |n| {
                         if typed.get_untracked() == seq {
                             tokens.set(Some(n));
                         }
@@ -57,7 +64,7 @@ pub fn Composer() -> impl IntoView {
         set_timeout(
             move || {
                 if typed.get_untracked() == seq && !ctx.busy.get_untracked() {
-                    prefill_draft(ctx, text.get_untracked(), move |p| {
+                    prefill_draft(ctx, draft(), move |p| {
                         if typed.get_untracked() == seq {
                             prefill.set(Some(p));
                         }
@@ -67,6 +74,17 @@ pub fn Composer() -> impl IntoView {
             std::time::Duration::from_millis(PREFILL_AFTER_MS),
         );
     };
+    let on_input = move |value: String| {
+        text.set(value);
+        recount();
+    };
+    // An attached or removed file changes the count like typing does.
+    Effect::new(move |first: Option<()>| {
+        attachments.track();
+        if first.is_some() {
+            recount();
+        }
+    });
     let ready = move || {
         let p = prefill.get().filter(|p| p.total > 0)?;
         let label = if p.ready >= p.total { format!("{} tokens ready", p.total) } else { format!("{} of {} tokens ready", p.ready, p.total) };
@@ -88,7 +106,19 @@ pub fn Composer() -> impl IntoView {
         Some(view! { <span id="composer-tokens" class="tokens" class:over=over title="The conversation so far plus this message">{label}</span> })
     };
     view! {
-        <footer class="composer">
+        <footer class="composer" class:dragging=move || dragging.get()
+            on:dragover=move |e: web_sys::DragEvent| {
+                e.prevent_default();
+                dragging.set(true);
+            }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=move |e: web_sys::DragEvent| {
+                e.prevent_default();
+                dragging.set(false);
+                add_files(e.data_transfer().and_then(|d| d.files()), attachments, attach_error);
+            }
+        >
+            <Attachments list=attachments error=attach_error />
             <textarea
                 id="composer"
                 node_ref=ctx.composer

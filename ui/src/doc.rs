@@ -9,22 +9,34 @@ use leptos::task::spawn_local;
 use crate::ipc::{copy_text, invoke};
 use crate::session::Doc;
 
+/// Whose text a document shows: a reply's Python blocks can be run, a
+/// question's long blocks (an attached file) start collapsed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DocKind {
+    #[default]
+    Reply,
+    Question,
+}
+
 #[component]
-pub fn DocView(#[prop(into)] doc: Signal<Doc>) -> impl IntoView {
+pub fn DocView(#[prop(into)] doc: Signal<Doc>, #[prop(optional)] kind: DocKind) -> impl IntoView {
     view! {
         <div class="doc">
             <For
                 each={move || doc.get().into_iter().enumerate().collect::<Vec<_>>()}
                 key=|(i, b)| (*i, b.rev)
-                children=|(_, b)| block_view(&b.block, 0)
+                children=move |(_, b)| block_view(&b.block, 0, kind)
             />
         </div>
     }
 }
 
+/// Code blocks in a question longer than this start collapsed.
+const COLLAPSE_CODE_LINES: usize = 12;
+
 const MAX_DEPTH: usize = 32;
 
-fn block_view(block: &Block, depth: usize) -> AnyView {
+fn block_view(block: &Block, depth: usize, kind: DocKind) -> AnyView {
     if depth > MAX_DEPTH {
         return view! { <p class="too-deep">"…"</p> }.into_any();
     }
@@ -39,24 +51,24 @@ fn block_view(block: &Block, depth: usize) -> AnyView {
                 _ => view! { <h4>{body}</h4> }.into_any(),
             }
         }
-        Block::Code(code) => code_view(code),
+        Block::Code(code) => code_view(code, kind),
         Block::Quote { blocks } => {
-            let inner = blocks.iter().map(|b| block_view(b, depth + 1)).collect_view();
+            let inner = blocks.iter().map(|b| block_view(b, depth + 1, kind)).collect_view();
             view! { <blockquote>{inner}</blockquote> }.into_any()
         }
-        Block::List(list) => list_view(list, depth),
+        Block::List(list) => list_view(list, depth, kind),
         Block::Table(table) => table_view(table),
         Block::Rule => view! { <hr /> }.into_any(),
     }
 }
 
-fn list_view(list: &List, depth: usize) -> AnyView {
+fn list_view(list: &List, depth: usize, kind: DocKind) -> AnyView {
     let items = list
         .items
         .iter()
         .map(|item| {
             let task = item.task.map(|done| view! { <input type="checkbox" disabled=true checked=done /> });
-            let blocks = item.blocks.iter().map(|b| block_view(b, depth + 1)).collect_view();
+            let blocks = item.blocks.iter().map(|b| block_view(b, depth + 1, kind)).collect_view();
             view! { <li>{task}{blocks}</li> }
         })
         .collect_view();
@@ -85,21 +97,33 @@ fn table_view(table: &Table) -> AnyView {
     view! { <table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table> }.into_any()
 }
 
-fn code_view(code: &CodeBlock) -> AnyView {
+fn code_view(code: &CodeBlock, kind: DocKind) -> AnyView {
     let source = code.source.clone();
     let language = code.language.clone().unwrap_or_else(|| "text".into());
     let copied = RwSignal::new(false);
     let lines = code.lines.iter().map(|line| view! { <span class="line">{nodes_view(&line.nodes)}"\n"</span> }).collect_view();
+    let count = code.lines.len();
+    let long = kind == DocKind::Question && count > COLLAPSE_CODE_LINES;
+    let expanded = RwSignal::new(false);
+    let toggle = long.then(|| {
+        let label = move || if expanded.get() { "Collapse".to_string() } else { format!("Show all {count} lines") };
+        view! { <button class="expand-code" on:click=move |_| expanded.update(|e| *e = !*e)>{label}</button> }
+    });
+    let runnable = kind == DocKind::Reply && code.language.as_deref() == Some("Python");
+    let run = runnable.then(|| view! { <crate::run::RunPanel source=code.source.clone() /> });
     view! {
-        <div class="code-block">
+        <div class="code-block" class:collapsed=move || long && !expanded.get()>
             <div class="code-head">
                 <span class="lang">{language}</span>
+                {code.label.clone().map(|l| view! { <span class="code-label">{l}</span> })}
+                {toggle}
                 <button class="copy" on:click=move |_| {
                     copy_text(&source);
                     copied.set(true);
                 }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
             </div>
             <pre class="code hl-code"><code>{lines}</code></pre>
+            {run}
         </div>
     }
     .into_any()

@@ -5,7 +5,7 @@ use desk_protocol::FillRequest;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
-use crate::app::Ctx;
+use crate::state::Ctx;
 use crate::complete::run_key;
 use crate::hole;
 use crate::ipc::copy_text;

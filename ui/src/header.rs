@@ -4,7 +4,7 @@
 use desk_protocol::{LoadStage, ModelStatus, OverflowPolicy};
 use leptos::prelude::*;
 
-use crate::app::Ctx;
+use crate::state::Ctx;
 use crate::facts::{self, Mode};
 
 #[component]

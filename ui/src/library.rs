@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 
-use crate::app::Ctx;
+use crate::state::Ctx;
 use crate::catalog::{self, Filter, PullProblem};
 use crate::ipc::{invoke, Channel};
 

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 
-use crate::app::{load_model, Ctx};
+use crate::state::{load_model, Ctx};
 use crate::catalog;
 use crate::facts::{self, Mode};
 use crate::ipc::invoke;

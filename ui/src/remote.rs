@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 
-use crate::app::Ctx;
+use crate::state::Ctx;
 use crate::ipc::invoke;
 
 #[derive(Serialize)]

@@ -53,8 +53,10 @@ pub struct SessionData {
     pub stored_conv: Option<desk_protocol::ConversationId>,
     /// Tree node -> stored message id.
     pub stored: HashMap<usize, desk_protocol::MessageId>,
-    /// Opened from the history with only its last replies rendered.
+    /// Opened from the history with only its last messages rendered.
     pub partial: bool,
+    /// The stored title, once the user renamed it or it was opened from the history.
+    pub title: Option<String>,
 }
 
 impl SessionData {
@@ -66,6 +68,13 @@ impl SessionData {
             let id = match b.message.role {
                 desk_protocol::Role::User => {
                     question = d.tree.push_user(b.message.content);
+                    if let Some(doc) = &doc {
+                        d.revision += 1;
+                        let rev = d.revision;
+                        d.docs.insert(question, doc.blocks.iter().cloned().map(|b| DocBlock { rev, block: Arc::new(b) }).collect());
+                    } else {
+                        d.partial = true;
+                    }
                     question
                 }
                 desk_protocol::Role::Assistant => {
@@ -96,6 +105,13 @@ impl SessionData {
             d.stored.insert(id, b.message.id);
         }
         d
+    }
+
+    /// Documents fetched later (a page of earlier messages, a question's render).
+    pub fn insert_doc(&mut self, node: usize, doc: desk_protocol::Document) {
+        self.revision += 1;
+        let rev = self.revision;
+        self.docs.insert(node, doc.blocks.into_iter().map(|b| DocBlock { rev, block: Arc::new(b) }).collect());
     }
 
     fn apply(&mut self, node: usize, patch: DocumentPatch) {
@@ -134,8 +150,26 @@ impl Default for Settings {
     }
 }
 
+/// Have the shell render question `node` (code highlighted, prose as typed);
+/// the plain text shows until it arrives.
+pub fn render_question(session: &Session, node: usize) {
+    let data = session.data.clone();
+    let Some(text) = data.with_untracked(|d| d.tree.node(node).map(|n| n.content.clone())) else { return };
+    spawn_local(async move {
+        #[derive(serde::Serialize)]
+        struct Args {
+            text: String,
+        }
+        match invoke::<desk_protocol::Document>("render_question", &Args { text }, &[]).await {
+            Ok(doc) => data.update(|d| d.insert_doc(node, doc)),
+            Err(e) => leptos::logging::warn!("cannot render the question: {e}"),
+        }
+    });
+}
+
 /// Ask the shell to answer `question` in `session`; the reply streams into a new answer node.
 pub fn start_reply(session: Session, question: usize, settings: Settings, busy: RwSignal<bool>) {
+    render_question(&session, question);
     let data = session.data.clone();
     let answer = {
         let mut guard = data.write();

@@ -5,7 +5,7 @@ use desk_protocol::{FitEstimate, ModelFacts, OverflowPolicy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::{load_model, Ctx};
+use crate::state::{load_model, Ctx};
 use crate::facts;
 use crate::header::{policy_from, policy_value};
 use crate::ipc::invoke;
@@ -22,6 +22,7 @@ pub fn SettingsPanel() -> impl IntoView {
             <ContextSetting />
             <DtypeSetting />
             <crate::local_api::LocalApiSetting />
+            <crate::run::RunCodeSetting />
             <label>"System prompt"
                 <textarea id="system-prompt" prop:value=move || s.get().system on:input=move |e| s.update(|v| v.system = event_target_value(&e))></textarea>
             </label>
@@ -34,7 +35,7 @@ pub fn SettingsPanel() -> impl IntoView {
                     on:input=move |e| if let Some(v) = num(&e) { s.update(|x| x.top_p = v as f32) } />
             </label>
             <label>"Max tokens"
-                <input type="number" min="1" max="32768" prop:value=move || s.get().max_tokens.to_string()
+                <input id="max-tokens" type="number" min="1" max="32768" prop:value=move || s.get().max_tokens.to_string()
                     on:change=move |e| if let Some(v) = num(&e) { s.update(|x| x.max_tokens = (v as usize).max(1)) } />
             </label>
             <label>"When the context is full"

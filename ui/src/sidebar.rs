@@ -4,8 +4,9 @@ use desk_protocol::{ConversationId, ConversationSummary, OpenedConversation, Sea
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::Ctx;
+use crate::chats::{ChatRow, ChatTools, Status};
 use crate::facts::Mode;
+use crate::state::Ctx;
 use crate::models::ModelPicker;
 use crate::settings::SettingsPanel;
 use crate::ipc::invoke;
@@ -28,10 +29,12 @@ fn open_saved(ctx: Ctx, id: ConversationId) {
         let tail = Some(crate::chat::TAIL);
         match invoke::<OpenedConversation>("history_open", &Args { id, tail }, &[]).await {
             Ok(opened) => {
+                let title = opened.view.meta.title.clone();
                 let session_id = ctx.next_id.get_untracked() + 1;
                 ctx.next_id.set(session_id);
                 let session = Session::new(session_id);
                 session.data.set(SessionData::from_stored(opened));
+                session.data.update(|d| d.title = Some(title).filter(|t| !t.is_empty()));
                 ctx.sessions.update(|s| s.insert(0, session));
                 ctx.current.set(session_id);
             }
@@ -50,14 +53,17 @@ pub fn Sidebar() -> impl IntoView {
             .get()
             .into_iter()
             .filter_map(|s| {
-                let title = s.data.with(|d| d.tree.title());
-                (needle.is_empty() || title.to_lowercase().contains(&needle)).then_some((s.id, title))
+                let title = s.data.with(|d| d.title.clone().unwrap_or_else(|| d.tree.title()));
+                let stored = s.data.clone();
+                (needle.is_empty() || title.to_lowercase().contains(&needle)).then_some((s.id, title, stored))
             })
             .collect::<Vec<_>>()
     };
     // Stored conversations, refreshed whenever a reply ends.
     let saved = RwSignal::new(Vec::<ConversationSummary>::new());
+    let status: Status = RwSignal::new(None);
     Effect::new(move |_| {
+        ctx.history_rev.track();
         if !ctx.busy.get() {
             spawn_local(async move {
                 if let Ok(list) = invoke::<Vec<ConversationSummary>>("history_list", &(), &[]).await {
@@ -120,17 +126,21 @@ pub fn Sidebar() -> impl IntoView {
             <input id="search" class="search" node_ref=ctx.search placeholder="Search chats (Ctrl+K)"
                 prop:value=move || filter.get() on:input=move |e| filter.set(event_target_value(&e)) />
             <nav class="chats">
-                <For each=chats key=|(id, title)| (*id, title.clone()) children=move |(id, title)| view! {
-                    <button class="chat-item" class:active=move || ctx.current.get() == id on:click=move |_| {
+                <For each=chats key=|(id, title, _)| (*id, title.clone()) children=move |(id, title, data)| {
+                    let stored = Signal::derive(move || data.with(|d| d.stored_conv));
+                    let on_open = Callback::new(move |_| {
                         ctx.current.set(id);
                         ctx.mode.set(Mode::Chat);
-                    }>{title}</button>
+                    });
+                    view! { <ChatRow title=title stored=stored active=Signal::derive(move || ctx.current.get() == id) saved=false on_open=on_open status=status /> }
                 } />
                 <For each=saved_items key=|c| (c.id, c.title.clone()) children=move |c| {
                     let id = c.id;
-                    view! { <button class="chat-item saved" on:click=move |_| open_saved(ctx, id)>{c.title.clone()}</button> }
+                    let on_open = Callback::new(move |_| open_saved(ctx, id));
+                    view! { <ChatRow title=c.title.clone() stored=Signal::derive(move || Some(id)) active=Signal::derive(|| false) saved=true on_open=on_open status=status /> }
                 } />
             </nav>
+            <ChatTools status=status />
             <div class="search-hits" id="search-hits">{hit_items}</div>
             <ModelPicker />
             <SettingsPanel />

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use desk_protocol::{ConversationId, MessageStatus, ReplyEnd, Role, StoredMessage};
+use desk_protocol::{ConversationId, Role};
 use desk_store::Store;
 
 use crate::record::open_store;
@@ -161,20 +161,7 @@ fn show(store: &Store, out: &mut dyn Write, id: ConversationId, json: bool) -> R
 }
 
 /// How a reply ended, when that is worth saying.
-pub fn state_label(m: &StoredMessage) -> Option<String> {
-    let end = m.stats.as_ref().and_then(|s| s.end);
-    match (m.status, end) {
-        (MessageStatus::Streaming, _) => Some("still being written".into()),
-        (MessageStatus::Interrupted, _) | (_, Some(ReplyEnd::Interrupted)) => Some("interrupted".into()),
-        (MessageStatus::Error, _) | (_, Some(ReplyEnd::Error)) => {
-            let why = m.stats.as_ref().and_then(|s| s.error.as_deref()).unwrap_or("unknown");
-            Some(format!("error: {why}"))
-        }
-        (_, Some(ReplyEnd::Stopped)) => Some("stopped".into()),
-        (_, Some(ReplyEnd::MaxTokens)) => Some("cut at the token limit".into()),
-        _ => None,
-    }
-}
+pub use desk_store::state_label;
 
 fn search(store: &Store, out: &mut dyn Write, text: &str, offset: u64, limit: u64, json: bool) -> Result<()> {
     let results = store.search(text, offset, limit)?;
@@ -228,7 +215,7 @@ fn export(store: &Store, stdout: &mut dyn Write, id: Option<ConversationId>, for
         match format {
             Format::Md => store.export_markdown(ids.as_deref(), w)?,
             Format::Json => store.export_json(ids.as_deref(), w)?,
-            Format::Html => crate::history_html::export_html(store, ids.as_deref(), w)?,
+            Format::Html => store.export_html(ids.as_deref(), w)?,
         }
         Ok(())
     };

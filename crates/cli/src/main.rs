@@ -8,7 +8,6 @@ mod complete;
 mod draft;
 mod eval;
 mod history;
-mod history_html;
 mod infill;
 mod load;
 mod models;

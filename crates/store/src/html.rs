@@ -2,24 +2,48 @@
 //! message of the active branch.
 //!
 //! Replies go through desk_render (markdown to a sanitised document, then
-//! escaped HTML); questions are shown as typed, escaped, because pasted code
-//! without fences would be mangled as markdown.
+//! escaped HTML); questions through its question renderer (code highlighted,
+//! prose as typed), because pasted code without fences would be mangled as markdown.
 
 use std::io::Write;
 
-use anyhow::Result;
-use desk_protocol::{ConversationId, ConversationView, Role};
-use desk_store::Store;
+use desk_protocol::{ConversationId, ConversationView, MessageStatus, ReplyEnd, Role, StoredMessage};
 
-use crate::history::{state_label, utc};
+use crate::error::{Result, StoreError};
+use crate::open::Store;
+use crate::time::format_utc as utc;
 
-pub fn export_html(store: &Store, ids: Option<&[ConversationId]>, out: &mut dyn Write) -> Result<()> {
+/// How a stored reply ended, when that is worth saying next to it.
+pub fn state_label(m: &StoredMessage) -> Option<String> {
+    let end = m.stats.as_ref().and_then(|s| s.end);
+    match (m.status, end) {
+        (MessageStatus::Streaming, _) => Some("still being written".into()),
+        (MessageStatus::Interrupted, _) | (_, Some(ReplyEnd::Interrupted)) => Some("interrupted".into()),
+        (MessageStatus::Error, _) | (_, Some(ReplyEnd::Error)) => {
+            let why = m.stats.as_ref().and_then(|s| s.error.as_deref()).unwrap_or("unknown");
+            Some(format!("error: {why}"))
+        }
+        (_, Some(ReplyEnd::Stopped)) => Some("stopped".into()),
+        (_, Some(ReplyEnd::MaxTokens)) => Some("cut at the token limit".into()),
+        _ => None,
+    }
+}
+
+impl Store {
+    /// A static, sanitised HTML page of the given conversations (all when `None`).
+    pub fn export_html(&self, ids: Option<&[ConversationId]>, out: &mut dyn Write) -> Result<()> {
+        export_html(self, ids, out)
+    }
+}
+
+fn export_html(store: &Store, ids: Option<&[ConversationId]>, out: &mut dyn Write) -> Result<()> {
     let ids = match ids {
         Some(ids) => ids.to_vec(),
         None => all_ids(store)?,
     };
-    let light = desk_render::theme_css(desk_render::Theme::Light)?;
-    let dark = desk_render::theme_css(desk_render::Theme::Dark)?;
+    let css = |t| desk_render::theme_css(t).map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())));
+    let light = css(desk_render::Theme::Light)?;
+    let dark = css(desk_render::Theme::Dark)?;
     let page_title = match ids.as_slice() {
         [one] => title_of(&store.meta(*one)?.title).to_string(),
         _ => "Codellama Desk conversations".to_string(),
@@ -30,7 +54,7 @@ pub fn export_html(store: &Store, ids: Option<&[ConversationId]>, out: &mut dyn 
     head.push_str(&format!("<title>{}</title>\n<style>\n", esc(&page_title)));
     head.push_str("body { max-width: 50rem; margin: 2rem auto; font-family: sans-serif; line-height: 1.5; }\n");
     head.push_str("section.message { border-top: 1px solid #8884; padding: 0.5rem 0; }\n");
-    head.push_str(".user .text { white-space: pre-wrap; font-family: monospace; }\n.meta { color: #888; font-size: 0.9em; }\n");
+    head.push_str(".user .text p { white-space: pre-wrap; }\n.meta { color: #888; font-size: 0.9em; }\n");
     head.push_str("pre.hl-code { padding: 0.75rem; overflow-x: auto; }\n");
     head.push_str(&style_safe(&light));
     head.push_str("\n@media (prefers-color-scheme: dark) {\nbody { background: #1e1e1e; color: #ddd; }\n");
@@ -76,7 +100,11 @@ fn conversation_html(view: &ConversationView) -> String {
         };
         out.push_str(&format!("<section class=\"message {class}\">\n<h2>{who}</h2>\n"));
         match m.role {
-            Role::User => out.push_str(&format!("<div class=\"text\">{}</div>\n", esc(&m.content))),
+            Role::User => {
+                out.push_str("<div class=\"text\">\n");
+                out.push_str(&desk_render::to_html(&desk_render::render_question(&m.content)));
+                out.push_str("</div>\n");
+            }
             Role::Assistant => {
                 out.push_str("<div class=\"text\">\n");
                 out.push_str(&desk_render::to_html(&desk_render::render(&m.content)));
