@@ -38,6 +38,8 @@ fn main() {
         "set_run_code",
         "run_code",
         "stop_code",
+        "pick_attachment",
+        "pick_model",
     ]);
     let attributes = tauri_build::Attributes::new().config_path("../tauri.conf.json").app_manifest(manifest);
     if let Err(e) = tauri_build::try_build(attributes) {

@@ -32,7 +32,7 @@ pub fn export(history: &History, id: Option<ConversationId>, title: &str, format
     let ids = id.map(|id| vec![id]);
     // Written beside the target and renamed: a failed export leaves no half file.
     let partial = path.with_extension(format!("{}.partial", format.extension()));
-    let result = (|| {
+    let result: Result<usize, UiError> = (|| {
         let file = std::fs::File::create(&partial).map_err(|e| UiError::Other(format!("cannot create {}: {e}", partial.display())))?;
         let mut out = BufWriter::new(file);
         let n = history.export(ids.as_deref(), format, &mut out)?;

@@ -5,6 +5,7 @@ pub mod backend;
 mod commands;
 mod daily;
 mod exports;
+mod pick;
 mod remote;
 pub mod error;
 pub mod history;
@@ -34,7 +35,7 @@ pub fn default_state() -> AppState {
 
 /// Our state and commands on `base` (the real builder, or the mock runtime's in tests).
 pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    base.manage(state).invoke_handler(tauri::generate_handler![
+    base.plugin(tauri_plugin_dialog::init()).manage(state).invoke_handler(tauri::generate_handler![
         commands::list_models,
         commands::load_model,
         commands::estimate_fit,
@@ -72,5 +73,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::B
         daily::set_run_code,
         daily::run_code,
         daily::stop_code,
+        pick::pick_attachment,
+        pick::pick_model,
     ])
 }

@@ -4,7 +4,6 @@
 use desk_protocol::Attachment;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use crate::ipc::invoke;
 
@@ -56,11 +55,21 @@ pub fn compose(attachments: &[Attachment], typed: &str) -> String {
     text
 }
 
-/// The attach button (a file input the OS dialog fills) and the chips of the
-/// files attached so far.
+/// The OS file dialog (opened by the shell, which reads the chosen file).
+fn pick(list: RwSignal<Vec<Attachment>>, error: RwSignal<Option<String>>) {
+    error.set(None);
+    spawn_local(async move {
+        match invoke::<Option<Attachment>>("pick_attachment", &(), &[]).await {
+            Ok(Some(a)) => list.update(|l| l.push(a)),
+            Ok(None) => {}
+            Err(e) => error.set(Some(e)),
+        }
+    });
+}
+
+/// The attach button and the chips of the files attached so far.
 #[component]
 pub fn Attachments(list: RwSignal<Vec<Attachment>>, error: RwSignal<Option<String>>) -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
     let chips = move || {
         list.get()
             .into_iter()
@@ -84,20 +93,9 @@ pub fn Attachments(list: RwSignal<Vec<Attachment>>, error: RwSignal<Option<Strin
     };
     view! {
         <div class="attachments">
-            <button id="attach" class="attach" title="Attach a text file (or drop one here)" on:click=move |_| {
-                if let Some(el) = input.get_untracked() {
-                    el.click();
-                }
-            }>"Attach file"</button>
-            <input id="attach-input" class="file-input" type="file" multiple node_ref=input tabindex="-1"
-                on:change=move |e| {
-                    let el = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-                    add_files(el.as_ref().and_then(|el| el.files()), list, error);
-                    // The same file chosen again must fire `change` again.
-                    if let Some(el) = el {
-                        el.set_value("");
-                    }
-                } />
+            <button id="attach" class="attach" title="Attach a text file (or drop one here)" on:click=move |_| pick(list, error)>
+                "Attach file"
+            </button>
             {chips}
             {move || error.get().map(|e| view! { <span id="attach-error" class="error" role="alert">{e}</span> })}
         </div>

@@ -88,8 +88,17 @@ pub fn ChatRow(
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let draft = RwSignal::new(title.clone());
+    // The title field takes the keyboard as soon as it appears (F2 or Rename).
+    let field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if renaming.get() {
+            if let Some(el) = field.get() {
+                let _ = el.focus();
+            }
+        }
+    });
     let t2 = title.clone();
-    let save = move || {
+    let save = Callback::new(move |_: ()| {
         if !renaming.get_untracked() {
             return;
         }
@@ -100,7 +109,7 @@ pub fn ChatRow(
                 rename(ctx, id, new, status);
             }
         }
-    };
+    });
     let start_rename = move || {
         if stored.get_untracked().is_some() {
             menu.set(false);
@@ -148,14 +157,14 @@ pub fn ChatRow(
                     >{t}</button>
                 }
             }>
-                <input class="rename-input" aria-label="Chat title" prop:value=move || draft.get()
+                <input class="rename-input" aria-label="Chat title" node_ref=field prop:value=move || draft.get()
                     on:input=move |e| draft.set(event_target_value(&e))
                     on:keydown=move |e: web_sys::KeyboardEvent| match e.key().as_str() {
-                        "Enter" => save(),
+                        "Enter" => save.run(()),
                         "Escape" => renaming.set(false),
                         _ => {}
                     }
-                    on:blur=move |_| save()
+                    on:blur=move |_| save.run(())
                     on:focus=move |e| {
                         if let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
                             el.select();

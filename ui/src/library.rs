@@ -243,9 +243,8 @@ fn PullStatus(pulls: Pulls) -> impl IntoView {
     }
 }
 
-/// A GGUF already on this machine, by path (a native file dialog would need
-/// another Tauri plugin), copied or linked into the library after the shell
-/// checks its header.
+/// A GGUF already on this machine, chosen in the OS dialog or by path, copied
+/// or linked into the library after the shell checks its header.
 #[component]
 pub fn ImportGguf() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -281,6 +280,20 @@ pub fn ImportGguf() -> impl IntoView {
             ctx.refresh_models();
         });
     };
+    let choose = move |_| {
+        busy.set(true);
+        result.set(None);
+        spawn_local(async move {
+            let done = invoke::<Option<ModelEntry>>("pick_model", &(), &[]).await;
+            busy.set(false);
+            match done {
+                Ok(Some(m)) => result.set(Some(Ok(format!("Copied {} into the library.", m.file_name)))),
+                Ok(None) => {}
+                Err(e) => result.set(Some(Err(e))),
+            }
+            ctx.refresh_models();
+        });
+    };
     let outcome = move || {
         result.get().map(|r| match r {
             Ok(text) => view! { <div class="import-result" id="import-result" role="status">{text}</div> }.into_any(),
@@ -290,7 +303,8 @@ pub fn ImportGguf() -> impl IntoView {
     view! {
         <details class="library import" id="import-gguf">
             <summary>"Import GGUF…"</summary>
-            <p class="hint">"The full path of a .gguf file on this machine. Copy puts a second copy in the library; Link adds only a link, so the file must stay where it is."</p>
+            <button id="import-choose" class="small" disabled=move || busy.get() on:click=choose>"Choose a .gguf file…"</button>
+            <p class="hint">"Or type the full path of a .gguf file on this machine. Copy puts a second copy in the library; Link adds only a link, so the file must stay where it is."</p>
             <input id="import-path" type="text" spellcheck="false" placeholder="/home/me/Downloads/model.Q4_K_M.gguf"
                 prop:value=move || path.get() on:input=move |e| path.set(event_target_value(&e)) />
             <div class="import-actions">

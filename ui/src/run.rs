@@ -34,11 +34,12 @@ pub fn RunPanel(source: String) -> impl IntoView {
     let output = RwSignal::new(Vec::<(OutputStream, String)>::new());
     let running = RwSignal::new(false);
     let status = RwSignal::new(None::<Result<String, String>>);
+    let source = StoredValue::new(source);
     let run = move |_| {
         if running.get_untracked() {
             return;
         }
-        let code = source.clone();
+        let code = source.get_value();
         output.set(Vec::new());
         status.set(None);
         running.set(true);
@@ -73,7 +74,7 @@ pub fn RunPanel(source: String) -> impl IntoView {
     view! {
         <Show when=move || ctx.run_enabled.get()>
             <div class="run-bar">
-                <Show when=move || running.get() fallback=move || view! { <button class="run" on:click=run.clone()>"Run"</button> }>
+                <Show when=move || running.get() fallback=move || view! { <button class="run" on:click=run>"Run"</button> }>
                     <button class="run-stop danger" on:click=stop>"Stop"</button>
                     <span class="run-status">"running…"</span>
                 </Show>

@@ -7,6 +7,8 @@
 mod common;
 #[path = "window/context.rs"]
 mod context;
+#[path = "window/daily.rs"]
+mod daily;
 #[path = "window/library.rs"]
 mod library;
 #[path = "window/local_api.rs"]
@@ -44,6 +46,8 @@ async fn chat_flow(c: &Client) -> Result<()> {
     wait_css(c, "#model-ready", 60).await?;
     // The broken file is listed with its reason, and the app keeps working.
     wait_css(c, ".model-problem", 10).await?;
+    // Every reply below ends by its token budget, however slow the machine.
+    set_max_tokens(c, 96).await?;
     let problem = text_of(c, ".model-problem", false).await?.unwrap_or_default();
     assert!(problem.contains("broken.gguf") && problem.contains("not a GGUF"), "{problem}");
 
@@ -59,22 +63,24 @@ async fn chat_flow(c: &Client) -> Result<()> {
     // A streamed reply with a highlighted code block.
     ask(c, "Write a Python function that reverses a string. Use a code block.").await?;
     wait_css(c, ".msg.assistant.streaming", 30).await?;
-    wait_idle(c, 120).await?;
+    wait_idle(c, HANG_SECS).await?;
     wait_css(c, ".msg.assistant .code-block pre.code span[class]", 5).await?;
     shot(c, "chat.png").await?;
 
-    // Stop mid-stream keeps the partial reply.
+    // Stop mid-stream keeps the partial reply: a budget it cannot finish in time.
+    set_max_tokens(c, 4096).await?;
     ask(c, "Explain in detail how hash maps work, with several examples.").await?;
     wait_css(c, ".msg.assistant.streaming .doc p", 60).await?;
     click(c, "#stop", false).await?;
-    wait_idle(c, 30).await?;
+    wait_idle(c, HANG_SECS).await?;
     let last = text_of(c, ".msg.assistant .stats", true).await?.context("no stats")?;
     assert!(last.contains("stopped"), "{last}");
+    set_max_tokens(c, 96).await?;
 
     // Regenerate adds a second branch of the answer.
     click(c, ".msg.assistant .regenerate", true).await?;
     wait_css(c, ".msg.assistant .branches .pos", 10).await?;
-    wait_idle(c, 120).await?;
+    wait_idle(c, HANG_SECS).await?;
     let pos = text_of(c, ".msg.assistant .branches .pos", true).await?.unwrap_or_default();
     assert_eq!(pos, "2/2");
 
@@ -86,7 +92,7 @@ async fn chat_flow(c: &Client) -> Result<()> {
     area.send_keys("Write a Rust function that reverses a string.").await?;
     click(c, ".msg.user .save", false).await?;
     wait_css(c, ".msg.user .branches .pos", 10).await?;
-    wait_idle(c, 120).await?;
+    wait_idle(c, HANG_SECS).await?;
     let user_pos = text_of(c, ".msg.user .branches .pos", false).await?.unwrap_or_default();
     assert_eq!(user_pos, "2/2");
     click(c, ".msg.user .branches .prev", false).await?;

@@ -127,7 +127,18 @@ pub async fn click(c: &Client, css: &str, last: bool) -> Result<()> {
     Ok(())
 }
 
-/// Wait until no reply is streaming.
+/// How long a reply may take before the test calls it a hang. Real-model
+/// replies are bounded by `set_max_tokens`, so a loaded machine only makes
+/// them slower; this ceiling never decides a pass on a healthy one.
+pub const HANG_SECS: u64 = 600;
+
+/// The reply budget in Settings, as a user sets it (the `change` event).
+pub async fn set_max_tokens(c: &Client, n: usize) -> Result<()> {
+    set_value(c, "#max-tokens", &n.to_string()).await
+}
+
+/// Wait until no reply is streaming: the UI drops `.streaming` on the
+/// reply's end event, and the Send button comes back.
 pub async fn wait_idle(c: &Client, secs: u64) -> Result<()> {
     for _ in 0..secs * 4 {
         if count(c, ".msg.assistant.streaming").await? == 0 && count(c, "#send").await? == 1 {

@@ -24,7 +24,7 @@ const SEVENTY_B: &str = "codellama-70b-instruct.F32.gguf";
 
 /// Code Llama 7B Instruct's header over 2 MiB of weights: a valid GGUF the
 /// picker reads as Code Llama, small enough to serve in a few seconds.
-const TINY_7B: Shape = Shape {
+pub(crate) const TINY_7B: Shape = Shape {
     name: "codellama_codellama-7b-instruct-hf",
     blocks: 2,
     embedding: 256,

@@ -81,18 +81,20 @@ async fn chat_through_llama_server_in_a_real_window() -> Result<()> {
         wait_css(&c, "#model-remote", 5).await?;
         ensure!(count(&c, "#remote-note").await? == 0, "the demo vocabulary is here: exact ids, no note");
 
+        set_max_tokens(&c, 96).await?;
         ask(&c, "What is Rust? Answer in one sentence.").await?;
-        wait_idle(&c, 120).await?;
+        wait_idle(&c, HANG_SECS).await?;
         let reply = text_of(&c, ".msg.assistant .doc", true).await?.unwrap_or_default();
         ensure!(!reply.trim().is_empty(), "a reply came from the server");
         shot(&c, "remote.png").await?;
 
         // The server killed mid-reply: the partial reply stays, marked interrupted.
         click(&c, "#new-chat", false).await?;
+        set_max_tokens(&c, 4096).await?;
         ask(&c, "Count from 1 to 500, one number per line.").await?;
         wait_css(&c, ".msg.assistant.streaming .doc p", 60).await?;
         drop(server.take());
-        wait_idle(&c, 60).await?;
+        wait_idle(&c, HANG_SECS).await?;
         let error = wait_text(&c, ".msg.assistant .reply-error", 10, |t| !t.is_empty()).await?;
         ensure!(error.contains("interrupted"), "{error}");
         let kept = text_of(&c, ".msg.assistant .doc", true).await?.unwrap_or_default();
