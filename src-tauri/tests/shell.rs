@@ -8,6 +8,7 @@ use desk_engine::EngineError;
 use desk_protocol::{ChatEvent, Conversation, Message, ModelStatus, OverflowPolicy, ReplyUpdate, SamplingParams, SendRequest, StopReason};
 use desk_shell::backend::{Backend, FakeBackend, LoadRequest, Loader};
 use desk_shell::reply::run_reply;
+use desk_shell::history::History;
 use desk_shell::AppState;
 
 fn fake_loader(reply: &'static str, delay: Duration, load_time: Duration) -> Loader {
@@ -178,7 +179,9 @@ async fn replies_are_filed_in_the_history_and_reopen_rendered() {
     assert_eq!(branch[1].message.status, MessageStatus::Complete);
     let doc = opened.documents[1].as_ref().expect("replies come rendered");
     assert!(doc.blocks.iter().any(|b| matches!(b, desk_protocol::Block::Code(_))), "{doc:?}");
-    assert!(opened.documents[0].is_none());
+    // The question comes rendered too (as typed: a paragraph, no code here).
+    let question = opened.documents[0].as_ref().expect("questions come rendered");
+    assert!(matches!(question.blocks.as_slice(), [desk_protocol::Block::Paragraph { .. }]), "{question:?}");
 
     // Regenerate: the stored question gets a second reply.
     req.record = Some(Record { conversation: Some(stored.conversation), parent: None, question: Some(stored.question) });
@@ -288,7 +291,62 @@ async fn a_long_conversation_opens_with_only_its_tail_rendered() {
     let opened = history.open_tail(chat, Some(10)).unwrap();
     assert_eq!(opened.view.branch.len(), 200, "every message's text comes along");
     let rendered: Vec<usize> = opened.documents.iter().enumerate().filter(|(_, d)| d.is_some()).map(|(i, _)| i).collect();
-    assert_eq!(rendered, vec![191, 193, 195, 197, 199], "only the replies among the last 10 are rendered");
+    assert_eq!(rendered, (190..200).collect::<Vec<_>>(), "only the last 10 messages are rendered");
     let all = history.open_tail(chat, None).unwrap();
-    assert_eq!(all.documents.iter().filter(|d| d.is_some()).count(), 100);
+    assert_eq!(all.documents.iter().filter(|d| d.is_some()).count(), 200);
+
+    // "Show earlier messages": one page's documents, in the order asked, and nothing else.
+    let page: Vec<_> = opened.view.branch[180..190].iter().map(|b| b.message.id).collect();
+    let docs = history.documents(chat, &page).unwrap();
+    assert_eq!(docs.len(), 10);
+    assert_eq!(desk_render::to_text(&docs[1]).trim(), "a90", "{docs:?}");
+    assert_eq!(desk_render::to_text(&docs[0]).trim(), "q90");
+    let stranger = history.documents(chat + 1, &page);
+    assert!(stranger.is_err(), "messages of another conversation are refused");
+}
+
+#[test]
+fn chats_are_renamed_exported_imported_and_deleted() {
+    use desk_protocol::ExportFormat;
+    use desk_store::{NewConversation, Store};
+    let data = tempfile::tempdir().unwrap();
+    let chat = {
+        let (store, _) = Store::open(data.path()).unwrap();
+        let chat = store.create_conversation(&NewConversation::default()).unwrap();
+        let q = store.add_message(chat, None, &Message::user("```python\nprint(1)\n```\nWhy?")).unwrap();
+        store.add_message(chat, Some(q), &Message::assistant("It prints `1`.")).unwrap();
+        chat
+    };
+    let history = History::open(data.path()).unwrap();
+    assert!(history.notice.is_none(), "a healthy database has no notice");
+    assert_eq!(history.rename(chat, "  Printing one  ").unwrap(), "Printing one");
+
+    let mut json = Vec::new();
+    assert_eq!(history.export(None, ExportFormat::Json, &mut json).unwrap(), 1);
+    let mut html = Vec::new();
+    history.export(Some(&[chat]), ExportFormat::Html, &mut html).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("Printing one") && html.contains("<pre") && !html.contains("<script"), "{html}");
+    assert!(history.export(Some(&[chat + 7]), ExportFormat::Markdown, &mut Vec::new()).is_err(), "a stale id writes nothing");
+
+    let imported = history.import(std::str::from_utf8(&json).unwrap()).unwrap();
+    assert_eq!(imported.len(), 1);
+    assert_ne!(imported[0], chat);
+    assert!(history.import("{\"not\": \"an export\"}").is_err());
+    assert_eq!(history.list().unwrap().len(), 2, "a failed import adds nothing");
+
+    history.delete(chat).unwrap();
+    let left: Vec<_> = history.list().unwrap().into_iter().map(|c| (c.id, c.title)).collect();
+    assert_eq!(left, vec![(imported[0], "Printing one".to_string())]);
+}
+
+#[test]
+fn a_damaged_database_is_noticed_with_where_it_went() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("history.db"), b"garbage that is not SQLite").unwrap();
+    let history = History::open(data.path()).unwrap();
+    let notice = history.notice.clone().expect("the window is told");
+    assert!(std::fs::read(&notice.moved_to).unwrap().starts_with(b"garbage"), "{notice:?}");
+    assert!(notice.moved_to.contains("history.db.corrupt-"), "{notice:?}");
+    assert!(history.list().unwrap().is_empty(), "a fresh history");
 }
