@@ -94,6 +94,9 @@ pub fn ChatRow(
         if renaming.get() {
             if let Some(el) = field.get() {
                 let _ = el.focus();
+                // Selected (after the value is set, which moves the caret), so
+                // typing replaces the old title.
+                request_animation_frame(move || el.select());
             }
         }
     });
@@ -165,11 +168,7 @@ pub fn ChatRow(
                         _ => {}
                     }
                     on:blur=move |_| save.run(())
-                    on:focus=move |e| {
-                        if let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                            el.select();
-                        }
-                    } />
+                    />
             </Show>
             <Show when=move || stored.get().is_some()>
                 <button class="chat-menu" aria-label="Chat actions" aria-expanded=move || menu.get().to_string()

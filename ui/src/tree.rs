@@ -130,11 +130,12 @@ impl ChatTree {
         // Borrowed, not cloned: the sidebar asks on every streamed token, and a
         // first question can be a whole pasted file.
         let first = self.nodes[0].children.get(self.nodes[0].active).map_or("", |&id| self.nodes[id].content.as_str());
-        let line = first.lines().find(|l| !l.trim().is_empty()).unwrap_or("New chat").trim();
-        if line.chars().count() > 40 {
-            format!("{}…", line.chars().take(40).collect::<String>().trim_end())
+        // As the store will title it, so the row does not change when the reply is filed.
+        let title = desk_protocol::auto_title(first);
+        if title.is_empty() {
+            "New chat".into()
         } else {
-            line.to_string()
+            title
         }
     }
 }
@@ -199,6 +200,6 @@ mod tests {
         let mut t = ChatTree::default();
         assert_eq!(t.title(), "New chat");
         t.push_user("\n  What does this Rust function do and why is it so slow on large inputs?\nfn f() {}");
-        assert_eq!(t.title(), "What does this Rust function do and why…");
+        assert_eq!(t.title(), "What does this Rust function do and why is it so slow on…");
     }
 }

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 mod app;
 mod daily;
 mod model;
+mod title;
 pub use app::{
     split_at_marker, CatalogEntry, CompleteRequest, FillRequest, ModelEntry, ModelStatus, OpenedConversation, Record, ReplyUpdate, SendRequest, StoredIds,
     LocalApi, Prefill, PullProgress, RemoteInfo, RemoteRequest, RemoteSettings,
     FILL_MARKER,
 };
 pub use daily::{Attachment, ExportFormat, Exported, OutputStream, RunEnd, RunEvent, RunSettings, StoreNotice};
+pub use title::auto_title;
 pub use model::{CodeLlama, FitEstimate, Flavour, ModelFacts, Modes, PromptFormat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use crate::rows::{
     meta_from_row, role_str, summary_from_row, RawMessage, MESSAGE_COLUMNS, META_COLUMNS,
 };
 use crate::time::now_ms;
-use crate::title::auto_title;
+use desk_protocol::auto_title;
 
 /// What is known when a conversation starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -32,7 +32,6 @@ mod rows;
 mod schema;
 mod search;
 mod time;
-mod title;
 mod writer;
 
 pub use conversations::NewConversation;
@@ -43,7 +42,7 @@ pub use html::state_label;
 pub use open::{MovedAside, OpenReport, Store, StoreOptions, DB_FILE};
 pub use schema::SCHEMA_VERSION;
 pub use time::format_utc;
-pub use title::auto_title;
+pub use desk_protocol::auto_title;
 pub use writer::ReplyWriter;
 
 /// For tests of upgrades only: creates or brings a database at

@@ -71,7 +71,8 @@ fn a_recorded_chat_resumes_with_its_stats_and_title() -> anyhow::Result<()> {
     assert!(!report.created);
     assert_eq!(report.interrupted, 0);
     let meta = store.meta(chat)?;
-    assert_eq!(meta.title, "print(1)");
+    // The question names the chat, not the first line of its code.
+    assert_eq!(meta.title, "What does this print?");
     let resumed = store.resume(chat)?;
     assert_eq!(resumed.system.as_deref(), Some("Answer briefly."));
     assert_eq!(
