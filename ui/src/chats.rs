@@ -96,7 +96,7 @@ pub fn ChatRow(
                 let _ = el.focus();
                 // Selected (after the value is set, which moves the caret), so
                 // typing replaces the old title.
-                request_animation_frame(move || el.select());
+                set_timeout(move || el.select(), std::time::Duration::ZERO);
             }
         }
     });

@@ -116,9 +116,14 @@ async fn chats_are_renamed_deleted_exported_and_imported_from_the_sidebar() -> R
         let second = ".chat-row.active .chat-item";
         keys_to(&c, second, F2).await.context("F2")?;
         wait_css(&c, ".rename-input", 5).await?;
-        let focus = c
-            .execute("const e = document.activeElement; return [e.className, e.selectionStart, e.selectionEnd, e.value.length]", vec![])
-            .await?;
+        let mut focus = serde_json::Value::Null;
+        for _ in 0..10 {
+            focus = c.execute("const e = document.activeElement; return [e.className, e.selectionStart, e.selectionEnd, e.value.length]", vec![]).await?;
+            if focus[2] != focus[1] {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         ensure!(focus == serde_json::json!(["rename-input", 0, 27, 27]), "F2 gives the field the keyboard, its text selected: {focus}");
         let field = c.find(Locator::Css(".rename-input")).await?;
         // The field has the keyboard with its text selected: typing replaces it
