@@ -32,8 +32,19 @@ pub async fn pick_attachment<R: Runtime>(app: AppHandle<R>) -> Result<Option<Att
         return Ok(None);
     };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let bytes = read_capped(&path)?;
-    desk_render::attachment(&name, &bytes).map(Some).map_err(|e| UiError::Other(e.to_string()))
+    read_attachment(&path, &name).map(Some)
+}
+
+fn read_attachment(path: &std::path::Path, name: &str) -> Result<Attachment, UiError> {
+    let refused = |e: desk_render::AttachError| UiError::Other(e.to_string());
+    // The real size in the refusal, not the capped read's.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > desk_render::ATTACH_MAX_BYTES as u64 {
+            return Err(refused(desk_render::AttachError::TooBig { name: name.to_string(), size: meta.len() }));
+        }
+    }
+    let bytes = read_capped(path)?;
+    desk_render::attachment(name, &bytes).map_err(refused)
 }
 
 /// Import a GGUF chosen in the OS dialog into the model library (copied).
@@ -59,4 +70,24 @@ fn read_capped(path: &std::path::Path) -> Result<Vec<u8>, UiError> {
     let mut bytes = Vec::new();
     file.take(desk_render::ATTACH_MAX_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(unreadable)?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_chosen_file_is_refused_by_size_without_reading_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.log");
+        std::fs::write(&path, vec![b'x'; 3 << 20]).unwrap();
+        let bytes = read_capped(&path).unwrap();
+        assert_eq!(bytes.len(), desk_render::ATTACH_MAX_BYTES + 1);
+        let refused = read_attachment(&path, "big.log").unwrap_err().to_string();
+        assert!(refused.contains("3145728 bytes") && refused.contains("1 MiB"), "{refused}");
+        std::fs::write(&path, b"fn main() {}\n").unwrap();
+        assert_eq!(read_attachment(&path, "main.rs").unwrap().language.as_deref(), Some("Rust"));
+        let missing = read_capped(&dir.path().join("gone.txt")).unwrap_err().to_string();
+        assert!(missing.contains("gone.txt") && missing.contains("cannot be read"), "{missing}");
+    }
 }

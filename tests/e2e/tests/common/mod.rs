@@ -210,15 +210,20 @@ pub async fn prop_of(c: &Client, css: &str, name: &str) -> Result<Value> {
 
 /// Wait until `css`'s text satisfies `ok`; the last text seen on timeout.
 pub async fn wait_text(c: &Client, css: &str, secs: u64, ok: impl Fn(&str) -> bool) -> Result<String> {
-    let mut last = None;
+    wait_text_of(c, css, false, secs, ok).await
+}
+
+/// `wait_text` on the first (`last = false`) or last match of `css`.
+pub async fn wait_text_of(c: &Client, css: &str, last: bool, secs: u64, ok: impl Fn(&str) -> bool) -> Result<String> {
+    let mut seen = None;
     for _ in 0..secs * 4 {
-        last = text_of(c, css, false).await?;
-        if last.as_deref().is_some_and(&ok) {
-            return Ok(last.unwrap_or_default());
+        seen = text_of(c, css, last).await?;
+        if seen.as_deref().is_some_and(&ok) {
+            return Ok(seen.unwrap_or_default());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    bail!("`{css}` did not show the expected text in {secs}s; last: {last:?}")
+    bail!("`{css}` did not show the expected text in {secs}s; last: {seen:?}")
 }
 
 /// Run `body` against a fresh app; a failure leaves `NAME-failure.png` behind.

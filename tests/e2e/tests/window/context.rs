@@ -101,6 +101,7 @@ async fn a_huge_paste_is_sent_whole_and_counted() -> Result<()> {
     let reply = root().join("tests/fixtures/code-reply.md");
     let data = dir.path().join("data");
     let env = [("DESK_FAKE_REPLY", reply.to_str().unwrap()), ("DESK_DATA_DIR", data.to_str().unwrap())];
+    let data = &data;
     with_app("paste", dir.path(), 4504, &env, |c| async move {
         wait_css(&c, "#model-ready", 30).await?;
         // The longest the page's main thread goes without running a timer.
@@ -121,14 +122,24 @@ async fn a_huge_paste_is_sent_whole_and_counted() -> Result<()> {
         wait_idle(&c, 60).await?;
         wait_css(&c, ".msg.assistant .code-block", 10).await?;
 
-        // Shown whole: every character is in the bubble, clipped with a toggle that says how much.
-        let whole = c.execute("return document.querySelector('.msg.user .bubble').textContent === arguments[0]", vec![code.clone().into()]).await?;
-        assert_eq!(whole, true, "the question on screen differs from the paste");
-        assert_eq!(count(&c, ".msg.user .bubble.collapsed").await?, 1);
-        let toggle = text_of(&c, ".msg.user .expand", false).await?.unwrap_or_default();
-        assert!(toggle.contains(&format!("Show all {lines} lines")), "{toggle}");
-        click(&c, ".msg.user .expand", false).await?;
-        assert_eq!(count(&c, ".msg.user .bubble.collapsed").await?, 0);
+        // Shown as code, whole: every character of the paste is in the question's code
+        // blocks (whitespace aside: blocks split at blank lines), the long ones collapsed.
+        let shown = c
+            .execute("return [...document.querySelectorAll('.msg.user .bubble pre.code')].map(e => e.textContent).join('')", vec![])
+            .await?;
+        let squash = |t: &str| t.split_whitespace().collect::<String>();
+        assert!(squash(shown.as_str().unwrap_or_default()) == squash(&code), "the question on screen differs from the paste");
+        assert!(count(&c, ".msg.user .code-block.collapsed").await? >= 1, "a long paste is collapsed");
+        let toggle = text_of(&c, ".msg.user .expand-code", false).await?.unwrap_or_default();
+        assert!(toggle.starts_with("Show all ") && toggle.ends_with(" lines"), "{toggle}");
+        while count(&c, ".msg.user .code-block.collapsed .expand-code").await? > 0 {
+            click(&c, ".msg.user .code-block.collapsed .expand-code", false).await?;
+        }
+        // Sent whole: the stored question is the paste, byte for byte.
+        let (store, _) = desk_store::Store::open(data)?;
+        let chats = store.list(0, 10)?;
+        let stored = store.view(chats[0].id)?;
+        assert!(stored.branch[0].message.content == code, "the stored question differs from the paste");
         shot(&c, "huge-paste.png").await?;
 
         // The meter reflects the paste: far over the fake's 4096-token context.

@@ -73,19 +73,6 @@ async fn choose(title: &'static str, path: &Path) -> Result<()> {
     tokio::task::spawn_blocking(move || choose_in_dialog(title, &path)).await?
 }
 
-/// `wait_text` on the last match of `css`.
-async fn wait_last(c: &Client, css: &str, secs: u64, ok: impl Fn(&str) -> bool) -> Result<String> {
-    let mut last = None;
-    for _ in 0..secs * 4 {
-        last = text_of(c, css, true).await?;
-        if last.as_deref().is_some_and(&ok) {
-            return Ok(last.unwrap_or_default());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    anyhow::bail!("the last `{css}` did not show the expected text in {secs}s; last: {last:?}")
-}
-
 fn env_for<'a>(data: &'a Path, exports: &'a Path, reply: &'a Path) -> Result<[(&'static str, &'a str); 3]> {
     Ok([
         ("DESK_FAKE_REPLY", reply.to_str().context("path")?),
@@ -299,9 +286,9 @@ async fn files_are_attached_by_drop_and_dialog_and_python_blocks_run() -> Result
 
         // The endless loop streams its output until Stop.
         click(&c, ".msg.assistant .run", true).await?;
-        wait_last(&c, ".msg.assistant .run-output", 60, |t| t.contains("tick 3")).await?;
+        wait_text_of(&c, ".msg.assistant .run-output", true, 60, |t| t.contains("tick 3")).await?;
         click(&c, ".msg.assistant .run-stop", false).await?;
-        let end = wait_last(&c, ".msg.assistant .run-done", 30, |t| t.starts_with("stopped")).await?;
+        let end = wait_text_of(&c, ".msg.assistant .run-done", true, 30, |t| t.starts_with("stopped")).await?;
         ensure!(count(&c, ".msg.assistant .run-done").await? == 2, "{end}");
 
         // The setting is kept across restarts.
