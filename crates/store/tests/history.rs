@@ -85,7 +85,7 @@ fn a_recorded_chat_resumes_with_its_stats_and_title() -> anyhow::Result<()> {
     store.rename(chat, "  Printing\n one ")?;
     assert_eq!(store.meta(chat)?.title, "Printing one");
     store.rename(chat, "")?;
-    assert_eq!(store.meta(chat)?.title, "print(1)");
+    assert_eq!(store.meta(chat)?.title, "What does this print?", "an empty name goes back to the automatic title");
     assert!(matches!(
         store.rename(999, "x"),
         Err(desk_store::StoreError::NoConversation(999))
